@@ -26,7 +26,7 @@ from digits import artifacts, config, data, evaluate, network, training
 DRY_RUN = dict(fit=512, val=256, test=500, epochs=1)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=list(network.ARCHITECTURES), default=config.DEFAULT_MODEL,
                         help=f"architecture to train (default: {config.DEFAULT_MODEL})")
@@ -49,7 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds-long smoke run on a tiny subset, for tests (default: off)")
     parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                         help="0 silent, 1 progress bar, 2 one line per epoch (default: 1)")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def run_name(args: argparse.Namespace) -> str:

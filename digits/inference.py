@@ -51,3 +51,27 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     if path.is_dir():
         path = path / config.MODEL_FILE
     return Classifier(load_model(path), name=path.parent.name)
+
+
+# The network is "unsure" below this top probability, or when the runner-up
+# is within this margin of the top class.
+UNSURE_BELOW = 0.6
+CLOSE_MARGIN = 0.3
+
+
+def read_answer(probs: np.ndarray) -> tuple[int, float, int | None]:
+    """The predicted digit, its probability, and a close runner-up when the call is unsure.
+
+    Parameters
+    ----------
+    probs : (10,) float ndarray
+
+    Returns
+    -------
+    (digit, confidence, runner_up)
+        ``runner_up`` is None when the network is sure of ``digit``.
+    """
+    order = np.argsort(probs)[::-1]
+    top, second = int(order[0]), int(order[1])
+    unsure = probs[top] < UNSURE_BELOW or probs[top] - probs[second] < CLOSE_MARGIN
+    return top, float(probs[top]), second if unsure else None

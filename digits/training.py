@@ -26,11 +26,11 @@ class Recipe:
 # The seed-project architectures are trained as they were (Adam 1e-3, early
 # stopping with patience 3); `strong` gets a cosine schedule sized to ~20 min here.
 RECIPES = {
-    "strong": Recipe(epochs=28, patience=6, learning_rate=2e-3, schedule="cosine"),
-    "seed": Recipe(epochs=40, patience=3, learning_rate=1e-3),
-    "simple": Recipe(epochs=40, patience=3, learning_rate=1e-3),
-    "deep": Recipe(epochs=40, patience=3, learning_rate=1e-3),
-    "regularized": Recipe(epochs=40, patience=3, learning_rate=1e-3),
+    "strong": Recipe(epochs=24, patience=6, learning_rate=2e-3, schedule="cosine"),
+    "seed": Recipe(epochs=30, patience=3, learning_rate=1e-3),
+    "simple": Recipe(epochs=30, patience=3, learning_rate=1e-3),
+    "deep": Recipe(epochs=30, patience=3, learning_rate=1e-3),
+    "regularized": Recipe(epochs=30, patience=3, learning_rate=1e-3),
 }
 # A classroom-speed run: two epochs, no augmentation, a fast schedule.
 QUICK = dict(epochs=2, patience=2, learning_rate=3e-3, schedule="cosine", augment=False)

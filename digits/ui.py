@@ -1,0 +1,53 @@
+"""Streamlit glue shared by the pages: cached loaders and the model picker."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from digits import artifacts, config
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def classifier(name: str):
+    """One classifier per model for the whole server, shared by every session."""
+    from digits.inference import load_classifier  # TensorFlow loads only where a page predicts
+
+    return load_classifier(artifacts.model_dir(name))
+
+
+@st.cache_data
+def report(name: str) -> dict:
+    return artifacts.load_report(artifacts.model_dir(name))
+
+
+@st.cache_data
+def history(name: str) -> dict:
+    return artifacts.load_history(artifacts.model_dir(name))
+
+
+@st.cache_data
+def examples(name: str) -> dict[str, np.ndarray]:
+    return artifacts.load_examples(artifacts.model_dir(name))
+
+
+def model_picker() -> str | None:
+    """A sidebar select box of the trained models; the choice follows the user across pages.
+
+    Returns None (after saying how to fix it) when no model is installed.
+    """
+    names = artifacts.list_models()
+    if not names:
+        st.error(
+            f"No trained model found in `{config.MODEL_DIR}`. Train one with "
+            "`python train.py` (about 20 minutes) or `python train.py --quick` (about a minute)."
+        )
+        return None
+    # Widget state is dropped when a page without the widget runs, so the
+    # choice lives under a plain key that every page's picker starts from.
+    chosen = st.session_state.get("model_choice", config.DEFAULT_MODEL)
+    index = names.index(chosen) if chosen in names else 0
+    name = st.sidebar.selectbox("Model", names, index=index, key="model_picker",
+                                help="Every page shows this model; `strong` is the default.")
+    st.session_state["model_choice"] = name
+    return name

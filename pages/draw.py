@@ -1,0 +1,68 @@
+"""Draw a digit; the network reads it as you draw."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from digits import charts, config, ui
+from digits.inference import read_answer
+from digits.preprocess import preprocess_steps
+
+st.title("Draw a digit")
+name = ui.model_picker()
+
+left, right = st.columns([1, 1], gap="large")
+with left:
+    brush = st.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
+                      help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
+    # Changing the key remounts the canvas empty: that is how Clear clears it.
+    version = st.session_state.setdefault("canvas_version", 0)
+    dark = st.context.theme.type == "dark"
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#ffffff" if dark else "#000000",  # only the alpha channel is read
+        background_color="",  # transparent: the ink is the alpha channel
+        height=config.CANVAS_SIZE,
+        width=config.CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas-{version}",
+    )
+    if st.button("Clear", key="clear", icon="🧽"):
+        st.session_state["canvas_version"] = version + 1
+        st.session_state.pop("drawing", None)
+        st.rerun()
+
+steps = preprocess_steps(canvas.image_data) if canvas.image_data is not None else None
+with right:
+    if name is None:
+        st.stop()
+    if steps is None:
+        st.session_state.pop("drawing", None)
+        st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
+                "The network's answer appears here as you draw.", icon="✏️")
+        st.stop()
+    st.session_state["drawing"] = steps.centred  # the Inside page explains this same input
+    probs = ui.classifier(name).predict_proba(steps.centred[None])[0]
+    digit, confidence, runner_up = read_answer(probs)
+    st.metric("Prediction", digit, help=f"{confidence:.1%} sure")
+    if runner_up is None:
+        st.success(f"**{digit}**, {confidence:.0%} sure.")
+    else:
+        st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
+    st.plotly_chart(charts.probability_bars(probs), key="probabilities", config={"displayModeBar": False})
+
+st.subheader("What the network sees")
+st.image(charts.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
+with st.expander("How a drawing becomes a 28 × 28 input", expanded=False):
+    cols = st.columns(5)
+    shown = [
+        (steps.ink, "1. Your ink (the canvas's alpha channel)"),
+        (steps.crop, "2. Cropped to the ink"),
+        (steps.pen, "3. Redrawn with MNIST's pen width"),
+        (steps.fitted, "4. Longest side fitted to 20 px, smoothed"),
+        (steps.centred, "5. Centre of mass placed at the centre of 28 × 28"),
+    ]
+    for col, (image, caption) in zip(cols, shown):
+        col.image(charts.fit_to(image, 200), caption=caption, width=200)
+    st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
+               "like the images the network learnt from, wherever and however large you draw.")

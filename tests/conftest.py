@@ -1,0 +1,60 @@
+"""Shared fixtures: a tiny fake MNIST, the app's model folder, a canvas with a drawn digit."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from digits import config, data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake_split(n_train: int = 1000, n_test: int = 200, seed: int = 0):
+    """Random uint8 images with every class present in both parts (not MNIST: for plumbing only)."""
+    rng = np.random.default_rng(seed)
+    x_train = rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8)
+    x_test = rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8)
+    y_train = (np.arange(n_train) % 10).astype(np.uint8)
+    y_test = (np.arange(n_test) % 10).astype(np.uint8)
+    return (x_train, y_train), (x_test, y_test)
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch):
+    """A directory of IDX files for a fake split, with the checksum table patched to accept them.
+
+    Returns (directory, split). The cache is redirected to a temporary folder.
+    """
+    split = fake_split()
+    (x_train, y_train), (x_test, y_test) = split
+    arrays = dict(zip(config.MNIST_MD5, (x_train, y_train, x_test, y_test)))
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    for name, array in arrays.items():
+        raw = data.encode_idx(array)
+        (folder / name).write_bytes(raw)
+        monkeypatch.setitem(config.MNIST_MD5, name, hashlib.md5(raw).hexdigest())
+    monkeypatch.setattr(config, "MNIST_CACHE_DIR", tmp_path / "cache")
+    return folder, split
+
+
+def stroke_canvas(points, size=(320, 320), width=22) -> np.ndarray:
+    """An RGBA canvas with a polyline drawn in opaque ink along ``points`` (row, col) pairs."""
+    from skimage.draw import disk, line
+
+    alpha = np.zeros(size, np.uint8)
+    for (r0, c0), (r1, c1) in zip(points, points[1:]):
+        rr, cc = line(int(r0), int(c0), int(r1), int(c1))
+        for r, c in zip(rr, cc):
+            dr, dc = disk((r, c), width / 2, shape=size)
+            alpha[dr, dc] = 255
+    rgba = np.zeros(size + (4,), np.uint8)
+    rgba[..., 3] = alpha
+    return rgba

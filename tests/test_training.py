@@ -1,0 +1,79 @@
+"""Training pieces and train.py end to end (on tiny fake data: never a full training)."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import train
+from digits import artifacts, config, training
+from digits.inference import load_classifier
+
+
+def test_validation_split_is_stratified_and_disjoint():
+    y = np.repeat(np.arange(10), [100, 200, 100, 100, 100, 100, 100, 100, 100, 100]).astype(np.uint8)
+    x = np.arange(len(y), dtype=np.int64)  # each "image" is its own index
+    (x_fit, y_fit), (x_val, y_val) = training.split_validation(x, y, size=110, seed=0)
+    assert len(x_val) == 110 and len(x_fit) == len(y) - 110
+    assert not set(x_fit) & set(x_val)
+    np.testing.assert_array_equal(np.bincount(y_val), [10, 20, 10, 10, 10, 10, 10, 10, 10, 10])
+
+
+def test_stroke_width_jitter_keeps_range_and_can_thicken():
+    image = np.zeros((1, 28, 28, 1), np.float32)
+    image[0, 10:18, 14, 0] = 1.0  # a one-pixel vertical stroke
+    out = training.jitter_stroke_width(tf.constant(image), seed=0, thinnest=1.0, thickest=1.0).numpy()
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert (out[0, 10:18, 13:16, 0] == 1.0).all()  # t = 1: one pixel wider on each side
+
+
+def test_dataset_scales_and_adds_the_channel_axis():
+    x = np.full((5, 28, 28), 255, np.uint8)
+    images, labels = next(iter(training.make_dataset(x, np.arange(5), batch_size=4)))
+    assert images.shape == (4, 28, 28, 1) and images.dtype == tf.float32
+    assert float(tf.reduce_max(images)) == pytest.approx(1.0)
+
+
+def test_augmentation_changes_images_but_not_labels():
+    x = np.zeros((8, 28, 28), np.uint8)
+    x[:, 8:20, 12:16] = 255
+    images, labels = next(iter(training.make_dataset(x, np.arange(8), 8, augment=True, seed=3)))
+    np.testing.assert_array_equal(labels, np.arange(8))
+    assert not np.allclose(images[0], images[1])  # each image gets its own transform
+
+
+def test_quick_recipe_overrides_and_flags_win():
+    recipe = training.recipe_for("strong", quick=True, epochs=5)
+    assert recipe.augment is False and recipe.epochs == 5
+
+
+@pytest.mark.slow
+def test_train_dry_run_end_to_end(fake_mnist, tmp_path):
+    folder, _ = fake_mnist
+    report = train.main(["--arch", "seed", "--dry-run", "--data-dir", str(folder), "--out", str(tmp_path / "m"),
+                         "--verbose", "0"])
+    out = tmp_path / "m" / "seed-dry-run"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [config.MODEL_FILE, config.HISTORY_FILE, config.REPORT_FILE, config.EXAMPLES_FILE]
+    )
+    history = json.loads((out / config.HISTORY_FILE).read_text())
+    assert set(history) >= {"loss", "val_loss", "accuracy", "val_accuracy", "learning_rate", "seconds"}
+    saved = artifacts.load_report(out)
+    assert saved["params"] == 93_322 and saved["test_size"] == report["test_size"]
+    assert np.array(saved["test"]["confusion"]).sum() == saved["test_size"]
+    assert saved["model_sha256"] == artifacts.sha256(out / config.MODEL_FILE)
+    examples = artifacts.load_examples(out)
+    assert examples["mistake_images"].shape[1:] == (28, 28)
+    assert examples["mean_images"].shape == (10, 28, 28)
+    probs = load_classifier(out).predict_proba(np.zeros((2, 28, 28), np.float32))
+    assert probs.shape == (2, 10)
+
+
+def test_every_flag_help_ends_with_its_default():
+    actions = [a for a in train.build_parser()._actions if "--help" not in a.option_strings]
+    assert {"--arch", "--epochs", "--batch-size", "--seed", "--data-dir", "--out", "--quick", "--dry-run"} <= {
+        a.option_strings[0] for a in actions
+    }
+    for action in actions:
+        assert action.help.endswith(")") and "(default: " in action.help, action.option_strings
