@@ -9,6 +9,10 @@ import streamlit as st
 st.set_page_config(page_title="digits", page_icon="✏️", layout="wide")
 
 pages = [
-    st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("pages/training.py", title="Training", icon=":material/show_chart:"),
+    st.Page("pages/mistakes.py", title="Mistakes", icon=":material/grid_on:"),
+    st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
+    st.Page("pages/inside.py", title="Inside", icon=":material/layers:"),
 ]
 st.navigation(pages).run()

@@ -62,6 +62,39 @@ def run_name(args: argparse.Namespace) -> str:
     return args.arch + ("-dry-run" if args.dry_run else "-quick" if args.quick else "")
 
 
+def summarise(name, args, recipe, model, history, probs, train, test, fit_size: int, val_size: int):
+    """The run's report (JSON-ready) and examples (arrays) for the dashboards."""
+    (x_train, y_train), (x_test, y_test) = train, test
+    wrong = evaluate.misclassified(y_test, probs)
+    samples = evaluate.class_samples(y_train, per_class=12, seed=args.seed)
+    report = {
+        "name": name,
+        "arch": args.arch,
+        "recipe": vars(recipe),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "params": int(model.count_params()),
+        "epochs_run": len(history["loss"]),
+        "best_epoch": evaluate.best_epoch(history),
+        "fit_size": fit_size,
+        "val_size": val_size,
+        "test_size": len(x_test),
+        "test": evaluate.classification_metrics(y_test, probs),
+        "class_counts": {"train": evaluate.class_counts(y_train), "test": evaluate.class_counts(y_test)},
+        "data_md5": dict(config.MNIST_MD5),
+        "versions": artifacts.versions(),
+    }
+    examples = {
+        "mistake_index": wrong,  # position in the test set
+        "mistake_images": x_test[wrong],  # (M, 28, 28) uint8
+        "mistake_labels": y_test[wrong],
+        "mistake_probs": probs[wrong].astype(np.float32),  # (M, 10)
+        "sample_images": x_train[samples],  # (120, 28, 28) uint8, 12 per class
+        "sample_labels": y_train[samples],
+        "mean_images": evaluate.class_means(x_train, y_train),  # (10, 28, 28) float32
+    }
+    return report, examples
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -90,41 +123,16 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Evaluate once, on the test set that chose nothing.
     probs = model.predict(training.make_dataset(x_test, y_test, 1000), verbose=0)
-    metrics = evaluate.classification_metrics(y_test, probs)
-    wrong = evaluate.misclassified(y_test, probs)
-    samples = evaluate.class_samples(y_train, per_class=12, seed=args.seed)
-    wall = time.perf_counter() - started
+    name = run_name(args)
+    report, examples = summarise(
+        name, args, recipe, model, history, probs, (x_train, y_train), (x_test, y_test), len(x_fit), len(x_val)
+    )
+    report["wall_seconds"] = time.perf_counter() - started
+    metrics, wall, wrong = report["test"], report["wall_seconds"], examples["mistake_index"]
 
     # Save an uncompiled copy: the optimizer's state would triple the file for nothing.
     export = network.build(args.arch)
     export.set_weights(model.get_weights())
-    name = run_name(args)
-    report = {
-        "name": name,
-        "arch": args.arch,
-        "recipe": vars(recipe),
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "params": int(model.count_params()),
-        "epochs_run": len(history["loss"]),
-        "best_epoch": evaluate.best_epoch(history),
-        "fit_size": len(x_fit),
-        "val_size": len(x_val),
-        "test_size": len(x_test),
-        "test": metrics,
-        "class_counts": {"train": evaluate.class_counts(y_train), "test": evaluate.class_counts(y_test)},
-        "data_md5": dict(config.MNIST_MD5),
-        "versions": artifacts.versions(),
-        "wall_seconds": wall,
-    }
-    examples = {
-        "mistake_index": wrong,  # position in the test set
-        "mistake_images": x_test[wrong],  # (M, 28, 28) uint8
-        "mistake_labels": y_test[wrong],
-        "mistake_probs": probs[wrong].astype(np.float32),  # (M, 10)
-        "sample_images": x_train[samples],  # (120, 28, 28) uint8, 12 per class
-        "sample_labels": y_train[samples],
-        "mean_images": evaluate.class_means(x_train, y_train),  # (10, 28, 28) float32
-    }
     out = artifacts.model_dir(name, args.out)
     artifacts.save_run(out, export, history, report, examples)
 

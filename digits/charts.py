@@ -43,6 +43,192 @@ def probability_bars(probs: np.ndarray) -> go.Figure:
     return fig
 
 
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title=title, xaxis_title=x, yaxis_title=y, height=height,
+        margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+def training_curves(history: dict[str, list[float]], metric: str, best_epoch: int, planned_epochs: int) -> go.Figure:
+    """Train and validation ``metric`` ("loss" or "accuracy") per epoch.
+
+    The best epoch (the weights kept) is marked; so is the early stop, when
+    training ended before ``planned_epochs``.
+    """
+    epochs = list(range(1, len(history[metric]) + 1))
+    fig = go.Figure()
+    fig.add_scatter(x=epochs, y=history[metric], name="training", mode="lines+markers", line_color=NEUTRAL)
+    fig.add_scatter(x=epochs, y=history[f"val_{metric}"], name="validation", mode="lines+markers", line_color=ACCENT)
+    fig.add_vline(x=best_epoch, line_dash="dash", line_color=ACCENT,
+                  annotation_text=f"best epoch {best_epoch}", annotation_position="top left")
+    if len(epochs) < planned_epochs:
+        fig.add_vline(x=len(epochs), line_dash="dot", line_color=NEUTRAL,
+                      annotation_text="early stop", annotation_position="bottom left")
+    if metric == "accuracy":
+        fig.update_yaxes(tickformat=".1%")
+    else:
+        fig.update_yaxes(type="log")  # loss falls over orders of magnitude
+    fig.update_xaxes(dtick=max(1, len(epochs) // 12))
+    name = "Loss (log scale)" if metric == "loss" else "Accuracy"
+    return _layout(fig, f"{name} per epoch", "epoch", metric)
+
+
+def epoch_profile(history: dict[str, list[float]]) -> go.Figure:
+    """Learning rate (line, left axis) and seconds (bars, right axis) per epoch."""
+    epochs = list(range(1, len(history["loss"]) + 1))
+    fig = go.Figure()
+    fig.add_bar(x=epochs, y=history["seconds"], name="seconds", marker_color=NEUTRAL, opacity=0.5, yaxis="y2")
+    fig.add_scatter(x=epochs, y=history["learning_rate"], name="learning rate", mode="lines+markers",
+                    line_color=ACCENT)
+    fig.update_layout(
+        yaxis=dict(title="learning rate", exponentformat="e"),
+        yaxis2=dict(title="seconds", overlaying="y", side="right", showgrid=False),
+    )
+    return _layout(fig, "Learning rate and time per epoch", "epoch", "learning rate")
+
+
+def compare_curves(histories: dict[str, dict[str, list[float]]], metric: str = "val_accuracy") -> go.Figure:
+    """One validation curve per model, overlaid."""
+    fig = go.Figure()
+    for name, history in histories.items():
+        values = history[metric]
+        fig.add_scatter(x=list(range(1, len(values) + 1)), y=values, name=name, mode="lines+markers")
+    if "accuracy" in metric:
+        fig.update_yaxes(tickformat=".1%")
+    else:
+        fig.update_yaxes(type="log")
+    label = metric.replace("val_", "validation ")
+    return _layout(fig, f"{label.capitalize()} per epoch, every model", "epoch", label)
+
+
+def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None) -> go.Figure:
+    """The confusion matrix, errors coloured and the diagonal greyed out.
+
+    Every cell carries its count; with ``rates`` (row-normalised) the colours
+    and labels show rates instead. A transparent marker sits on each
+    off-diagonal cell so that a click selects it (Streamlit reports clicks on
+    markers, not on heatmap cells).
+
+    Parameters
+    ----------
+    confusion : (10, 10) int ndarray
+        ``confusion[t, p]``: images of true class ``t`` predicted as ``p``.
+    rates : (10, 10) float ndarray, optional
+    """
+    confusion = np.asarray(confusion)
+    shown = confusion.astype(float) if rates is None else np.asarray(rates, float)
+    k = confusion.shape[0]
+    off = ~np.eye(k, dtype=bool)
+    errors = np.where(off, shown, np.nan)  # the diagonal gets no colour: errors stand out
+    text = [[f"{shown[t, p]:.1%}" if rates is not None else str(confusion[t, p]) for p in range(k)] for t in range(k)]
+    labels = [str(c) for c in range(k)]
+    fig = go.Figure()
+    fig.add_heatmap(
+        z=errors, x=labels, y=labels, colorscale="Reds", zmin=0, showscale=True,
+        colorbar=dict(title="rate" if rates is not None else "count"), hoverongaps=False,
+        hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+    )
+    diagonal = np.where(off, np.nan, 1.0)
+    fig.add_heatmap(z=diagonal, x=labels, y=labels, colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
+                    showscale=False, hoverinfo="skip", opacity=0.5)
+    t_idx, p_idx = np.nonzero(off)
+    fig.add_scatter(
+        x=[labels[p] for p in p_idx], y=[labels[t] for t in t_idx], mode="markers+text",
+        text=[text[t][p] for t, p in zip(t_idx, p_idx)], textfont=dict(size=11),
+        marker=dict(size=28, symbol="square", opacity=0.0), name="cell",
+        customdata=np.stack([t_idx, p_idx], axis=1),
+        hovertemplate="true %{y} → predicted %{x}: %{text}<br>click to see these digits<extra></extra>",
+        showlegend=False,
+    )
+    d = np.arange(k)
+    fig.add_scatter(x=[labels[i] for i in d], y=[labels[i] for i in d], mode="text",
+                    text=[text[i][i] for i in d], textfont=dict(color="#7f7f7f", size=11),
+                    hoverinfo="skip", showlegend=False)
+    fig.update_yaxes(autorange="reversed", title="true digit", type="category")
+    fig.update_xaxes(title="predicted digit", type="category", side="top")
+    fig.update_layout(title="Confusion matrix (test set): click a red cell", height=560,
+                      margin=dict(l=10, r=10, t=90, b=10), clickmode="event+select")
+    return fig
+
+
+def class_counts(train: list[int], test: list[int]) -> go.Figure:
+    """Images per class in the training and test sets."""
+    labels = [str(c) for c in range(NUM_CLASSES)]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=train, name="training (60,000)", marker_color=NEUTRAL)
+    fig.add_bar(x=labels, y=test, name="test (10,000)", marker_color=ACCENT)
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category")
+    return _layout(fig, "Images per digit", "digit", "images")
+
+
+def image_grid(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """Tile images into one picture, row by row, with a thin grey gap.
+
+    Parameters
+    ----------
+    images : (N, H, W) ndarray, uint8 or float in [0, 1]
+
+    Returns
+    -------
+    (rows * (H + gap) - gap, columns * (W + gap) - gap) uint8 ndarray
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        images = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
+    n, h, w = images.shape
+    rows = max(1, -(-n // columns))
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), 96, np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
+    return grid
+
+
+def normalise_each(maps: np.ndarray) -> np.ndarray:
+    """Scale each map to [0, 1] by its own range, so faint and strong maps are both visible.
+
+    Parameters
+    ----------
+    maps : (N, H, W) float ndarray
+
+    Returns
+    -------
+    (N, H, W) float32 ndarray in [0, 1]; a constant map becomes all zeros
+    """
+    maps = np.asarray(maps, np.float32)
+    low = maps.min(axis=(1, 2), keepdims=True)
+    span = maps.max(axis=(1, 2), keepdims=True) - low
+    return np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """The input in grey with the saliency laid over it in the accent colour.
+
+    Parameters
+    ----------
+    image : (H, W) float ndarray in [0, 1]
+    saliency : (H, W) float ndarray in [0, 1]
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    accent = np.array([0xE4, 0x57, 0x2E], np.float32) / 255
+    grey = np.clip(image, 0, 1)[..., None] * 0.55
+    weight = np.clip(saliency, 0, 1)[..., None]
+    return np.round((grey * (1 - weight) + accent * weight) * 255).astype(np.uint8)
+
+
+def activation_bars(activations: np.ndarray, layer: str) -> go.Figure:
+    """Bar chart of one dense layer's activations."""
+    fig = go.Figure(go.Bar(x=list(range(len(activations))), y=activations, marker_color=NEUTRAL,
+                           hovertemplate="unit %{x}: %{y:.2f}<extra></extra>"))
+    return _layout(fig, f"Layer {layer!r}: {len(activations)} units", "unit", "activation", height=260)
+
+
 def pixelated(image: np.ndarray, scale: int = 8) -> np.ndarray:
     """Enlarge an image by repeating pixels, so the browser shows crisp squares.
 

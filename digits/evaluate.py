@@ -103,3 +103,72 @@ def class_counts(y: np.ndarray) -> list[int]:
 def best_epoch(history: dict[str, list[float]]) -> int:
     """The 1-based epoch with the lowest validation loss (the weights kept)."""
     return int(np.argmin(history["val_loss"])) + 1
+
+
+def normalise_rows(confusion: np.ndarray) -> np.ndarray:
+    """Each row divided by its total: the share of each true class given each answer.
+
+    Parameters
+    ----------
+    confusion : (K, K) int ndarray
+
+    Returns
+    -------
+    (K, K) float ndarray
+        Rows sum to 1; a row with no examples stays 0.
+    """
+    confusion = np.asarray(confusion, dtype=float)
+    totals = confusion.sum(axis=1, keepdims=True)
+    return np.divide(confusion, totals, out=np.zeros_like(confusion), where=totals > 0)
+
+
+def most_confused(confusion: np.ndarray, k: int = 10) -> list[tuple[int, int, int]]:
+    """The ``k`` largest off-diagonal cells as (true, predicted, count), largest first.
+
+    Ties are broken by (true, predicted) so the order is stable; empty cells are left out.
+    """
+    confusion = np.asarray(confusion)
+    cells = [
+        (int(confusion[t, p]), t, p)
+        for t in range(confusion.shape[0])
+        for p in range(confusion.shape[1])
+        if t != p and confusion[t, p] > 0
+    ]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [(t, p, n) for n, t, p in cells[:k]]
+
+
+def select_mistakes(labels: np.ndarray, probs: np.ndarray, true: list[int] | None, predicted: list[int] | None) -> np.ndarray:
+    """Positions of the mistakes whose true class is in ``true`` and answer in ``predicted``.
+
+    None (or an empty list) means any class. Order is kept (most confident first).
+
+    Parameters
+    ----------
+    labels : (M,) int ndarray
+    probs : (M, 10) float ndarray
+    """
+    keep = np.ones(len(labels), bool)
+    if true:
+        keep &= np.isin(labels, true)
+    if predicted:
+        keep &= np.isin(probs.argmax(axis=1), predicted)
+    return np.flatnonzero(keep)
+
+
+def comparison_rows(reports: dict[str, dict]) -> list[dict]:
+    """One table row per model report: what the comparison view shows."""
+    return [
+        {
+            "model": name,
+            "architecture": r["arch"],
+            "parameters": r["params"],
+            "test accuracy": f"{r['test']['accuracy']:.2%}",
+            "macro F1": round(r["test"]["f1_macro"], 4),
+            "mistakes": round((1 - r["test"]["accuracy"]) * r["test_size"]),
+            "epochs": r["epochs_run"],
+            "best epoch": r["best_epoch"],
+            "training time": f"{r['wall_seconds'] / 60:.1f} min",
+        }
+        for name, r in reports.items()
+    ]

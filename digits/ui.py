@@ -51,3 +51,42 @@ def model_picker() -> str | None:
                                 help="Every page shows this model; `strong` is the default.")
     st.session_state["model_choice"] = name
     return name
+
+
+def load_or_explain(loader, name: str):
+    """``loader(name)``, or, when the model's files are missing or broken, say so and stop the page."""
+    try:
+        return loader(name)
+    except artifacts.ArtifactError as error:
+        arch = name.split("-")[0]
+        st.error(
+            f"The files of model **{name}** could not be read: {error}\n\n"
+            f"Retrain it with `python train.py --arch {arch}`; the other models and pages still work."
+        )
+        st.stop()
+
+
+def readable_reports() -> dict[str, dict]:
+    """The report of every model whose files can be read (broken ones are left out)."""
+    reports = {}
+    for name in artifacts.list_models():
+        try:
+            reports[name] = report(name)
+        except artifacts.ArtifactError:
+            continue
+    return reports
+
+
+def probability_caption(probs: np.ndarray, top: int = 2) -> str:
+    """'9: 87% · 4: 12%': the network's top answers for one image."""
+    order = np.argsort(probs)[::-1][:top]
+    return " · ".join(f"{c}: {probs[c]:.0%}" for c in order)
+
+
+def per_class_rows(per_class: dict[str, list]) -> list[dict]:
+    return [
+        {"digit": c, "precision": round(p, 4), "recall": round(r, 4), "F1": round(f, 4), "support": s}
+        for c, (p, r, f, s) in enumerate(
+            zip(per_class["precision"], per_class["recall"], per_class["f1"], per_class["support"])
+        )
+    ]

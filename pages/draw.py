@@ -27,7 +27,7 @@ with left:
         return_image_data=True,
         key=f"canvas-{version}",
     )
-    if st.button("Clear", key="clear", icon="🧽"):
+    if st.button("Clear", key="clear", icon=":material/ink_eraser:"):
         st.session_state["canvas_version"] = version + 1
         st.session_state.pop("drawing", None)
         st.rerun()

@@ -57,3 +57,37 @@ def test_class_means_and_counts():
 
 def test_best_epoch_is_the_lowest_validation_loss():
     assert evaluate.best_epoch({"val_loss": [0.5, 0.3, 0.31, 0.4]}) == 2
+
+
+def test_normalised_rows_sum_to_one_and_empty_rows_stay_zero():
+    confusion = np.array([[8, 2, 0], [0, 0, 0], [1, 1, 2]])
+    rates = evaluate.normalise_rows(confusion)
+    np.testing.assert_allclose(rates.sum(axis=1), [1, 0, 1])
+    np.testing.assert_allclose(rates[0], [0.8, 0.2, 0.0])
+    np.testing.assert_allclose(rates[2], [0.25, 0.25, 0.5])
+
+
+def test_most_confused_pairs_of_a_hand_made_matrix():
+    confusion = np.diag([50, 50, 50, 50])
+    confusion[3, 1] = 7  # 3 read as 1, seven times
+    confusion[1, 3] = 2
+    confusion[0, 2] = 7  # a tie with (3, 1): the lower true class comes first
+    confusion[2, 0] = 1
+    assert evaluate.most_confused(confusion, k=3) == [(0, 2, 7), (3, 1, 7), (1, 3, 2)]
+    assert len(evaluate.most_confused(confusion, k=10)) == 4  # empty cells are left out
+
+
+def test_select_mistakes_filters_by_true_and_predicted_class():
+    labels = np.array([4, 4, 9, 7])
+    probs = np.eye(10)[[9, 6, 4, 9]]  # answers: 9, 6, 4, 9
+    np.testing.assert_array_equal(evaluate.select_mistakes(labels, probs, [4], [9]), [0])
+    np.testing.assert_array_equal(evaluate.select_mistakes(labels, probs, [4], None), [0, 1])
+    np.testing.assert_array_equal(evaluate.select_mistakes(labels, probs, [], [9]), [0, 3])
+    np.testing.assert_array_equal(evaluate.select_mistakes(labels, probs, None, None), [0, 1, 2, 3])
+
+
+def test_comparison_rows_show_each_models_numbers():
+    report = {"arch": "seed", "params": 93322, "test": {"accuracy": 0.9912, "f1_macro": 0.99114},
+              "test_size": 10000, "epochs_run": 12, "best_epoch": 9, "wall_seconds": 300}
+    (row,) = evaluate.comparison_rows({"seed": report})
+    assert row["test accuracy"] == "99.12%" and row["mistakes"] == 88 and row["training time"] == "5.0 min"

@@ -1,0 +1,62 @@
+"""In-process latency of one drawing: canvas -> probabilities, against model.predict.
+
+    python bench/latency.py [--model strong] [--repeats 300]
+
+Prints medians and ratios measured in this one run (CPU timings are noisy;
+ratios within a run are what to compare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from digits import artifacts, config, synth  # noqa: E402
+from digits.inference import load_classifier  # noqa: E402
+from digits.preprocess import canvas_to_mnist  # noqa: E402
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=config.DEFAULT_MODEL, help="model folder name (default: strong)")
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per measurement (default: 300)")
+    args = parser.parse_args()
+
+    classifier = load_classifier(artifacts.model_dir(args.model))
+    # A realistic drawing: a training sample re-drawn as canvas strokes.
+    digit = artifacts.load_examples(artifacts.model_dir(args.model))["sample_images"][0]
+    canvas = synth.render_digit(digit, height=220, brush=config.DEFAULT_BRUSH, top=50, left=50)
+    image = canvas_to_mnist(canvas)
+    batch = image[None]
+
+    keras_predict = median_ms(lambda: classifier.model.predict(batch[..., None], verbose=0), args.repeats // 5)
+    predict_proba = median_ms(lambda: classifier.predict_proba(batch), args.repeats)
+    preprocess = median_ms(lambda: canvas_to_mnist(canvas), args.repeats)
+    end_to_end = median_ms(lambda: classifier.predict_proba(canvas_to_mnist(canvas)[None]), args.repeats)
+
+    print(f"model {args.model!r}, canvas {canvas.shape[0]}x{canvas.shape[1]}, medians of {args.repeats} calls")
+    print(f"  model.predict (1 image)              {keras_predict:8.2f} ms")
+    print(f"  predict_proba (1 image)              {predict_proba:8.2f} ms   {keras_predict / predict_proba:6.1f}x faster")
+    print(f"  canvas_to_mnist                      {preprocess:8.2f} ms")
+    print(f"  canvas -> probabilities (both)       {end_to_end:8.2f} ms   {keras_predict / end_to_end:6.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()

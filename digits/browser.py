@@ -1,0 +1,119 @@
+"""Drive the app in a real browser: start a server, draw strokes on the canvas.
+
+Used by the browser tests and the browser benchmarks. Needs the test
+requirements (playwright) and Debian's chromium; Playwright cannot download a
+browser on a machine without internet, so it is pointed at the system one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from digits.config import ROOT
+
+CHROMIUM = os.environ.get("DIGITS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# Strokes for a few digits, as polylines in fractions of the canvas (x, y).
+# A digit is a list of strokes; each stroke is drawn with one press of the mouse.
+DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    0: [[(0.5 + 0.22 * math.sin(a / 20 * math.tau), 0.5 - 0.32 * math.cos(a / 20 * math.tau)) for a in range(21)]],
+    1: [[(0.45, 0.22), (0.55, 0.15), (0.55, 0.85)]],
+    4: [[(0.58, 0.15), (0.25, 0.6), (0.78, 0.6)], [(0.6, 0.35), (0.6, 0.88)]],
+    7: [[(0.25, 0.18), (0.75, 0.18), (0.42, 0.86)]],
+}
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = None) -> Iterator[str]:
+    """Run ``streamlit run script`` on a free loopback port; yield its URL."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"streamlit exited: {process.stderr.read().decode()[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"streamlit did not answer on {url} within 60 s")
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def browser() -> Iterator:
+    """A headless Debian chromium under Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def canvas_box(page) -> dict:
+    """The on-screen box of the drawing surface (Fabric's upper canvas), once it is there."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    return canvas.bounding_box()
+
+
+def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 6) -> None:
+    """Draw ``strokes`` (fractions of the canvas) with the mouse, one press per stroke."""
+    box = canvas_box(page)
+    for stroke in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=steps)
+        page.mouse.up()
+
+
+def prediction(page) -> str | None:
+    """The value shown under the "Prediction" metric, or None when there is none."""
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
+    if metric.count() == 0:
+        return None
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()

@@ -1,0 +1,57 @@
+"""Inside the network: what each layer makes of the digit, and which pixels decided."""
+
+import numpy as np
+import streamlit as st
+
+from digits import charts, inside, ui
+
+st.title("Inside the network")
+name = ui.model_picker()
+if name is None:
+    st.stop()
+model = ui.classifier(name).model
+examples = ui.load_or_explain(ui.examples, name)
+
+image = st.session_state.get("drawing")
+if image is None:
+    pick = st.slider("No drawing yet: pick a sample digit", 0, len(examples["sample_images"]) - 1, 0, key="sample")
+    image = examples["sample_images"][pick].astype(np.float32) / 255
+    st.caption("Draw on the Draw page and come back to look inside your own digit.")
+probs = ui.classifier(name).predict_proba(image[None])[0]
+answer = int(probs.argmax())
+
+left, right = st.columns([1, 2])
+with left:
+    st.image(charts.pixelated(image, 8), caption=f"The input: read as {answer} ({probs[answer]:.0%})", width=224)
+with right:
+    st.subheader("Which pixels decided?")
+    target = st.selectbox("Explain the answer…", list(range(10)), index=answer, key="target",
+                          format_func=lambda c: f"{c} (the answer)" if c == answer else f"why not {c}?")
+    heat = inside.occlusion(ui.classifier(name).predict_proba, image, target)
+    overlay = charts.saliency_overlay(image, heat)
+    st.image(charts.pixelated(overlay, 8), width=224,
+             caption=(f"Orange: the ink that made the network say {target}: erase it and it is less sure."
+                      if target == answer else
+                      f"Orange: the ink that rules out {target}: erase it and {target} becomes more likely."))
+
+st.subheader("Feature maps: what each convolution responds to")
+st.caption("Each small square is one filter's response, brightest where it found its pattern. "
+           "Early layers find edges and strokes; later ones, parts of digits at lower resolution.")
+for layer, maps in inside.feature_maps(model, image):
+    h, w, c = maps.shape
+    grid = charts.image_grid(charts.normalise_each(np.moveaxis(maps, -1, 0)), columns=min(c, 16))
+    st.image(charts.fit_to(grid, 900), caption=f"{layer}: {c} maps of {h} × {w}")
+
+left, right = st.columns([1, 2])
+with left:
+    filters = inside.first_filters(model)
+    st.subheader("First-layer filters")
+    st.image(charts.fit_to(charts.image_grid(charts.normalise_each(filters), columns=8, gap=1), 300),
+             caption=f"{len(filters)} learnt {filters.shape[1]} × {filters.shape[2]} patterns; bright = positive weight")
+with right:
+    try:
+        layer, acts = inside.dense_activations(model, image)
+        st.plotly_chart(charts.activation_bars(acts, layer), key="dense")
+        st.caption("The last hidden layer: the summary the final layer turns into ten probabilities.")
+    except ValueError:
+        st.info("This model has no hidden dense layer: its convolutions feed the answer directly.")

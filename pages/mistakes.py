@@ -1,0 +1,53 @@
+"""Where the network goes wrong: the confusion matrix, its cells' digits, per-class scores."""
+
+import numpy as np
+import streamlit as st
+
+from digits import charts, evaluate, ui
+
+st.title("Mistakes")
+name = ui.model_picker()
+if name is None:
+    st.stop()
+report = ui.load_or_explain(ui.report, name)
+examples = ui.load_or_explain(ui.examples, name)
+confusion = np.array(report["test"]["confusion"])
+labels, probs = examples["mistake_labels"], examples["mistake_probs"]
+images = examples["mistake_images"]
+
+st.caption(f"Model **{name}** got {len(labels)} of the {report['test_size']:,} test digits wrong. "
+           "Rows are the true digit, columns the network's answer.")
+rates = st.toggle("Show rates (each row sums to 100 %)", key="rates")
+figure = charts.confusion_heatmap(confusion, evaluate.normalise_rows(confusion) if rates else None)
+event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="confusion")
+
+points = event.selection.points if event and event.selection else []
+if points:
+    true, predicted = int(points[0]["y"]), int(points[0]["x"])
+    cell = evaluate.select_mistakes(labels, probs, [true], [predicted])
+    with st.container(key="cell"):  # keyed, so a browser test can find exactly these digits
+        st.subheader(f"True {true}, read as {predicted}: {len(cell)} test digit{'s' * (len(cell) != 1)}")
+        if len(cell):
+            st.image([charts.pixelated(images[i] / 255, 4) for i in cell],
+                     caption=[ui.probability_caption(probs[i]) for i in cell], width=112)
+else:
+    st.info("Click a red cell to see the test digits in it, most confident mistakes first.", icon="👆")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Most confused pairs")
+    pairs = evaluate.most_confused(confusion, k=10)
+    st.dataframe([{"true": t, "read as": p, "count": n} for t, p, n in pairs], hide_index=True, key="pairs")
+with right:
+    st.subheader("Per-class scores")
+    st.dataframe(ui.per_class_rows(report["test"]["per_class"]), hide_index=True, key="per_class")
+
+st.subheader("Every misclassified test digit")
+f1, f2 = st.columns(2)
+true_filter = f1.multiselect("True digit", list(range(10)), key="gallery_true", placeholder="any")
+pred_filter = f2.multiselect("Read as", list(range(10)), key="gallery_pred", placeholder="any")
+chosen = evaluate.select_mistakes(labels, probs, true_filter, pred_filter)
+st.caption(f"{len(chosen)} digit{'s' * (len(chosen) != 1)}, most confident mistakes first.")
+if len(chosen):
+    st.image([charts.pixelated(images[i] / 255, 3) for i in chosen],
+             caption=[f"true {labels[i]} · {ui.probability_caption(probs[i])}" for i in chosen], width=84)

@@ -1,0 +1,86 @@
+"""End to end in a real browser: Debian chromium, driven by Playwright, draws on the canvas."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from digits import browser
+
+pytestmark = [
+    pytest.mark.browser,
+    # On a developer machine without chromium the test is skipped; in CI it must run.
+    pytest.mark.skipif(
+        not browser.chromium_available() and not os.environ.get("CI"),
+        reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def app():
+    """One app server and one browser for the whole module."""
+    with browser.streamlit_server() as url, browser.browser() as chromium:
+        yield url, chromium
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    url, chromium = app
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    browser.canvas_box(page)  # waits for the canvas to be on screen
+    yield page
+    page.close()
+
+
+def wait_for(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    return predicate()
+
+
+def prompt_visible(page) -> bool:
+    return page.get_by_text("Draw a digit from 0 to 9").count() > 0
+
+
+def test_blank_canvas_shows_the_prompt(page):
+    assert wait_for(lambda: prompt_visible(page))
+    assert browser.prediction(page) is None
+
+
+@pytest.mark.parametrize("digit", [1, 7, 0, 4])
+def test_drawn_digit_is_read_and_clear_brings_back_the_prompt(page, digit):
+    browser.draw(page, browser.DIGIT_STROKES[digit])
+    shown = wait_for(lambda: browser.prediction(page) == str(digit) and str(digit))
+    assert shown == str(digit), f"drew {digit}, the page shows {browser.prediction(page)!r}"
+    page.get_by_role("button", name="Clear").click()
+    assert wait_for(lambda: prompt_visible(page) and browser.prediction(page) is None)
+
+
+def test_clicking_a_confusion_cell_shows_its_digits(app):
+    from digits import artifacts, config, evaluate
+
+    url, chromium = app
+    confusion = artifacts.load_report(artifacts.model_dir(config.DEFAULT_MODEL))["test"]["confusion"]
+    true, predicted, count = evaluate.most_confused(confusion, k=1)[0]
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{url}/mistakes")
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=30_000)
+    # The clickable markers are the first scatter trace, one per off-diagonal cell, row by row.
+    nth = true * 9 + (predicted if predicted < true else predicted - 1)
+    marker = page.locator(".js-plotly-plot .scatterlayer .trace").first.locator("path.point").nth(nth)
+    box = marker.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    heading = page.get_by_text(f"True {true}, read as {predicted}:")
+    heading.wait_for(timeout=20_000)
+    assert f"{count} test digit" in heading.inner_text()
+    images = page.locator(".st-key-cell img")
+    assert wait_for(lambda: images.count() == count), f"{images.count()} images shown, the cell holds {count}"
+    page.close()

@@ -1,0 +1,75 @@
+"""Figure builders: the right traces, titles and marks."""
+
+import numpy as np
+import plotly.graph_objects as go
+
+from digits import charts
+
+
+def test_probability_bars_highlight_the_top_class():
+    probs = np.array([0.01, 0.02, 0.01, 0.01, 0.7, 0.01, 0.01, 0.01, 0.01, 0.21])
+    fig = charts.probability_bars(probs)
+    colours = fig.data[0].marker.color
+    assert colours[4] == charts.ACCENT and colours.count(charts.ACCENT) == 1
+    assert fig.layout.title.text and fig.layout.yaxis.title.text == "probability"
+
+
+HISTORY = {"loss": [1.0, 0.5, 0.4], "val_loss": [0.9, 0.3, 0.35], "accuracy": [0.7, 0.9, 0.95],
+           "val_accuracy": [0.8, 0.95, 0.94], "learning_rate": [1e-3, 1e-3, 5e-4], "seconds": [30, 31, 29]}
+
+
+def test_training_curves_mark_best_epoch_and_early_stop():
+    fig = charts.training_curves(HISTORY, "loss", best_epoch=2, planned_epochs=10)
+    assert [t.name for t in fig.data] == ["training", "validation"]
+    marks = [a.text for a in fig.layout.annotations]
+    assert "best epoch 2" in marks and "early stop" in marks
+    full = charts.training_curves(HISTORY, "accuracy", best_epoch=2, planned_epochs=3)
+    assert "early stop" not in [a.text for a in full.layout.annotations]
+
+
+def test_compare_curves_has_one_trace_per_model():
+    fig = charts.compare_curves({"a": HISTORY, "b": HISTORY}, "val_accuracy")
+    assert [t.name for t in fig.data] == ["a", "b"]
+
+
+def test_confusion_heatmap_greys_the_diagonal_and_labels_every_cell():
+    confusion = np.diag([10] * 10)
+    confusion[4, 9] = 3
+    fig = charts.confusion_heatmap(confusion)
+    errors = np.array(fig.data[0].z, dtype=float)
+    assert np.isnan(np.diag(errors)).all() and errors[4, 9] == 3
+    cells = fig.data[2]  # the clickable markers
+    assert len(cells.x) == 90 and isinstance(cells, go.Scatter)
+    assert "3" in cells.text and fig.layout.yaxis.title.text == "true digit"
+
+
+def test_confusion_heatmap_rates_are_labelled_as_percentages():
+    confusion = np.array([[3, 1], [0, 4]])
+    fig = charts.confusion_heatmap(confusion, rates=np.array([[0.75, 0.25], [0.0, 1.0]]))
+    assert "25.0%" in fig.data[2].text
+
+
+def test_image_grid_tiles_row_by_row():
+    images = np.stack([np.full((2, 2), v, np.uint8) for v in (10, 20, 30)])
+    grid = charts.image_grid(images, columns=2, gap=1)
+    assert grid.shape == (5, 5)
+    assert grid[0, 0] == 10 and grid[0, 3] == 20 and grid[3, 0] == 30 and grid[2, 2] == 96
+
+
+def test_pixelated_repeats_pixels():
+    out = charts.pixelated(np.array([[0.0, 1.0]]), scale=3)
+    assert out.shape == (3, 6) and out[0, 2] == 0 and out[2, 3] == 255
+
+
+def test_normalise_each_scales_maps_independently():
+    maps = np.stack([np.array([[0.0, 2.0]]), np.array([[5.0, 6.0]]), np.array([[3.0, 3.0]])])
+    out = charts.normalise_each(maps)
+    np.testing.assert_allclose(out[:, 0], [[0, 1], [0, 1], [0, 0]])
+
+
+def test_saliency_overlay_is_grey_where_nothing_matters_and_accent_where_all_does():
+    image = np.array([[1.0, 1.0]])
+    out = charts.saliency_overlay(image, np.array([[0.0, 1.0]]))
+    assert out.shape == (1, 2, 3) and out.dtype == np.uint8
+    assert out[0, 0, 0] == out[0, 0, 1] == out[0, 0, 2]  # grey
+    assert tuple(out[0, 1]) == (0xE4, 0x57, 0x2E)

@@ -1,0 +1,55 @@
+"""The fast classifier: contract of predict_proba, and reading an answer."""
+
+import numpy as np
+import pytest
+
+from digits import config, network
+from digits.inference import Classifier, load_classifier, read_answer
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    return Classifier(network.build("seed"), name="seed")
+
+
+@pytest.mark.parametrize("n", [1, 3, 64])
+def test_predict_proba_shape_dtype_and_rows_sum_to_one(untrained, n):
+    images = np.random.default_rng(n).random((n, 28, 28), dtype=np.float32)
+    probs = untrained.predict_proba(images)
+    assert probs.shape == (n, 10) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_predict_proba_matches_keras_predict(untrained):
+    images = np.random.default_rng(0).random((5, 28, 28), dtype=np.float32)
+    expected = untrained.model.predict(images[..., None], verbose=0)
+    np.testing.assert_allclose(untrained.predict_proba(images), expected, atol=1e-6)
+
+
+def test_predict_proba_rejects_the_wrong_shape(untrained):
+    with pytest.raises(ValueError, match=r"shape \(N, 28, 28\), got \(28, 28\)"):
+        untrained.predict_proba(np.zeros((28, 28), np.float32))
+
+
+def test_shipped_default_model_reads_mnist_style_digits():
+    classifier = load_classifier()  # the shipped model/strong
+    assert classifier.name == config.DEFAULT_MODEL
+    means = np.load(config.MODEL_DIR / config.DEFAULT_MODEL / config.EXAMPLES_FILE)["mean_images"]
+    # The mean image of each class is a blurry but recognisable digit.
+    assert (classifier.predict_proba(means).argmax(axis=1) == np.arange(10)).sum() >= 8
+
+
+@pytest.mark.parametrize(
+    "probs, expected",
+    [
+        ([0.01] * 9 + [0.91], (9, 0.91, None)),
+        ([0, 0, 0, 0, 0.45, 0, 0, 0, 0, 0.55], (9, 0.55, 4)),  # close call: "9 or 4?"
+        ([0, 0, 0, 0, 0.35, 0, 0, 0.03, 0, 0.62], (9, 0.62, 4)),  # above 60 %, but the runner-up is near
+        ([0, 0, 0, 0, 0.2, 0, 0, 0.1, 0, 0.7], (9, 0.7, None)),  # 70 % against 20 %: sure
+        ([0.05, 0, 0, 0, 0, 0, 0, 0.9, 0, 0.05], (7, 0.9, None)),
+    ],
+)
+def test_read_answer_flags_unsure_calls(probs, expected):
+    digit, confidence, runner_up = read_answer(np.array(probs))
+    assert (digit, runner_up) == (expected[0], expected[2])
+    assert confidence == pytest.approx(expected[1])

@@ -1,0 +1,172 @@
+"""Every page renders under streamlit.testing (AppTest), with the canvas stubbed."""
+
+from unittest import mock
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, stroke_canvas
+
+TIMEOUT = 60  # the first run loads TensorFlow and the model
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Cached reports are keyed by model name: a test that moves MODEL_DIR must not see another's."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+class FakeCanvas:
+    """What st_canvas returns: image_data is None until something is drawn."""
+
+    def __init__(self, image_data):
+        self.image_data = image_data
+        self.json_data = None
+
+
+def run_draw_page(image_data) -> AppTest:
+    with mock.patch("streamlit_drawable_canvas.st_canvas", return_value=FakeCanvas(image_data)):
+        at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
+        at.run()
+    return at
+
+
+def test_app_starts_on_the_draw_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Draw a digit"
+
+
+def test_blank_canvas_shows_the_prompt_and_no_prediction():
+    at = run_draw_page(np.zeros((320, 320, 4), np.uint8))
+    assert not at.exception
+    assert "Draw a digit from 0 to 9" in at.info[0].value
+    assert len(at.metric) == 0
+
+
+def test_canvas_before_first_stroke_shows_the_prompt():
+    at = run_draw_page(None)
+    assert not at.exception and len(at.metric) == 0 and at.info
+
+
+def test_a_drawn_one_shows_the_prediction_and_the_chart():
+    at = run_draw_page(stroke_canvas([(40, 160), (280, 160)], width=22))
+    assert not at.exception
+    prediction = at.metric[0]
+    assert prediction.label == "Prediction" and prediction.value == "1"
+    assert at.get("plotly_chart")  # the probability bars
+    assert at.session_state["drawing"].shape == (28, 28)
+
+
+def test_clear_button_empties_the_canvas_and_the_drawing():
+    at = run_draw_page(stroke_canvas([(40, 160), (280, 160)], width=22))
+    version = at.session_state["canvas_version"]
+    with mock.patch("streamlit_drawable_canvas.st_canvas", return_value=FakeCanvas(None)):
+        at.button(key="clear").click().run()
+    assert at.session_state["canvas_version"] == version + 1
+    assert "drawing" not in at.session_state
+    assert not at.exception and len(at.metric) == 0
+
+
+from digits import artifacts, config  # noqa: E402
+
+SHIPPED = artifacts.list_models()
+DASHBOARDS = ["training", "mistakes", "dataset"]
+
+
+def run_page(page: str, model: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=TIMEOUT)
+    if model:
+        at.session_state["model_choice"] = model
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("model", SHIPPED)
+@pytest.mark.parametrize("page", DASHBOARDS)
+def test_dashboards_render_for_every_shipped_model(page, model):
+    at = run_page(page, model)
+    assert not at.exception, at.exception
+    assert not at.error
+    assert at.sidebar.selectbox(key="model_picker").value == model
+
+
+def test_training_page_shows_cards_curves_and_comparison():
+    at = run_page("training")
+    labels = [m.label for m in at.metric]
+    assert {"Test accuracy", "Macro F1", "Parameters", "Training time", "Epochs"} <= set(labels)
+    assert len(at.get("plotly_chart")) == 5  # loss, accuracy, profile, two comparisons
+    assert len(at.dataframe) == 1
+
+
+def test_switching_the_model_changes_the_numbers():
+    at = run_page("training")
+    before = at.metric[0].value
+    other = next(m for m in SHIPPED if m != config.DEFAULT_MODEL)
+    at.sidebar.selectbox(key="model_picker").set_value(other).run()
+    assert not at.exception
+    assert at.metric[0].value != before
+    assert at.session_state["model_choice"] == other
+
+
+def test_mistakes_page_shows_matrix_pairs_per_class_and_gallery():
+    at = run_page("mistakes")
+    assert len(at.get("plotly_chart")) == 1
+    assert len(at.dataframe) == 2  # most-confused pairs, per-class scores
+    report = artifacts.load_report(artifacts.model_dir(config.DEFAULT_MODEL))
+    mistakes = report["test_size"] - round(report["test"]["accuracy"] * report["test_size"])
+    assert f"{mistakes} digits" in at.caption[-1].value
+    at.multiselect(key="gallery_true").set_value([9]).run()
+    assert not at.exception
+
+
+def test_dataset_page_shows_samples_counts_and_means():
+    at = run_page("dataset")
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("image")) == 2
+
+
+def test_pages_explain_a_missing_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MODEL_DIR", tmp_path)
+    for page in ["draw"] + DASHBOARDS:
+        at = run_page(page)
+        assert not at.exception
+        assert "python train.py" in at.error[0].value
+
+
+def test_a_broken_report_is_explained_and_other_pages_work(tmp_path, monkeypatch):
+    import shutil
+
+    for name in (config.DEFAULT_MODEL, "seed"):
+        shutil.copytree(artifacts.model_dir(name), tmp_path / name)
+    (tmp_path / "seed" / config.REPORT_FILE).write_text("{ truncated")
+    monkeypatch.setattr(config, "MODEL_DIR", tmp_path)
+    at = run_page("training", "seed")
+    assert not at.exception
+    assert "python train.py --arch seed" in at.error[0].value
+    at = run_page("training", config.DEFAULT_MODEL)
+    assert not at.exception and not at.error
+
+
+def test_inside_page_with_a_sample_digit():
+    at = run_page("inside")
+    assert not at.exception, at.exception
+    assert "pick a sample digit" in at.slider(key="sample").label
+    assert len(at.get("image")) >= 4  # input, saliency, feature maps, filters
+
+
+def test_inside_page_explains_the_drawing_and_why_not_another_class():
+    at = AppTest.from_file(str(ROOT / "pages" / "inside.py"), default_timeout=TIMEOUT)
+    from digits.preprocess import canvas_to_mnist
+
+    at.session_state["drawing"] = canvas_to_mnist(stroke_canvas([(40, 160), (280, 160)], width=22))
+    at.run()
+    assert not at.exception
+    assert "read as 1" in at.get("image")[0].proto.imgs[0].caption
+    at.selectbox(key="target").set_value(7).run()
+    assert not at.exception
