@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
-from skimage.morphology import skeletonize
 from skimage.transform import resize
 
 from digits.config import DIGIT_BOX, IMAGE_SIZE
@@ -26,12 +24,6 @@ INK_THRESHOLD = 0.2
 MIN_EXTENT = 0.1
 # MNIST's mean centre of mass, (row, column), measured on the test set.
 CENTRE = (14.0, 14.0)
-# MNIST's median pen width in pixels of the 28x28 image (ink mass over
-# skeleton length, measured on the test set; 5-95 %: 1.7-4.3).
-PEN_WIDTH = 2.6
-# Strokes are redrawn at this many times the 20 px box: fine enough for a
-# smooth pen, small enough to take well under a millisecond.
-OVERSAMPLE = 4
 
 
 @dataclass(frozen=True)
@@ -40,7 +32,6 @@ class Steps:
 
     ink: np.ndarray  # (H, W) float32 in [0, 1]: the canvas's alpha channel
     crop: np.ndarray  # (h, w) float32: the ink's bounding box
-    pen: np.ndarray  # (h', w') float32: centre lines redrawn with MNIST's pen width
     fitted: np.ndarray  # (20, 20) float32: longest side scaled to 20 px
     centred: np.ndarray  # (28, 28) float32: what the model sees
 
@@ -103,48 +94,6 @@ def fit_box(crop: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
     return fitted / peak if peak > 0 else fitted
 
 
-def draw_pen(skeleton: np.ndarray, width: float) -> np.ndarray:
-    """Draw one-pixel centre lines with a round, anti-aliased pen ``width`` pixels wide.
-
-    Parameters
-    ----------
-    skeleton : (H, W) bool ndarray
-
-    Returns
-    -------
-    (H, W) float32 ndarray in [0, 1]
-        Ink whose edge falls off over one pixel.
-    """
-    distance = distance_transform_edt(~skeleton)
-    return np.clip(width / 2 - distance + 0.5, 0.0, 1.0).astype(np.float32)
-
-
-def restroke(crop: np.ndarray, width: float = PEN_WIDTH) -> np.ndarray:
-    """Redraw a digit's strokes with a pen of MNIST's width, whatever brush drew them.
-
-    The crop is scaled so its longest side is ``OVERSAMPLE`` times the 20 px
-    box, thinned to its centre lines, and drawn again with a pen of ``width``
-    pixels of the final 28x28 image.
-
-    Parameters
-    ----------
-    crop : (h, w) float32 ndarray in [0, 1]
-
-    Returns
-    -------
-    (h', w') float32 ndarray in [0, 1]
-        The redrawn digit cropped to its ink, or ``crop`` itself when it has
-        no solid ink to thin.
-    """
-    work = fit_box(crop, DIGIT_BOX * OVERSAMPLE)
-    skeleton = skeletonize(work > 0.5)
-    if not skeleton.any():
-        return crop
-    margin = int(np.ceil(width * OVERSAMPLE / 2)) + 1  # room for the pen beyond the centre lines
-    pen = draw_pen(np.pad(skeleton, margin), width * OVERSAMPLE)
-    return pen[bounding_box(pen, 0.0)]
-
-
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     """(row, column) of the intensity-weighted centre of a non-empty image."""
     total = image.sum()
@@ -175,9 +124,7 @@ def place_centred(fitted: np.ndarray, size: int = IMAGE_SIZE, centre: tuple[floa
     return frame
 
 
-def preprocess_steps(
-    rgba: np.ndarray, min_extent: float = MIN_EXTENT, pen_width: float | None = PEN_WIDTH
-) -> Steps | None:
+def preprocess_steps(rgba: np.ndarray, min_extent: float = MIN_EXTENT) -> Steps | None:
     """Run the whole pipeline and keep every intermediate image.
 
     Parameters
@@ -187,9 +134,6 @@ def preprocess_steps(
     min_extent : float
         Drawings whose longest side is under this fraction of the canvas's
         shorter side are specks, not digits.
-    pen_width : float or None
-        Redraw the strokes with a pen this wide (pixels of the 28x28 image);
-        None keeps the width that was drawn.
 
     Returns
     -------
@@ -203,17 +147,15 @@ def preprocess_steps(
     crop = ink[box]
     if max(crop.shape) < min_extent * min(ink.shape):
         return None
-    pen = crop if pen_width is None else restroke(crop, pen_width)
-    fitted = fit_box(pen)
-    return Steps(ink=ink, crop=crop, pen=pen, fitted=fitted, centred=np.clip(place_centred(fitted), 0.0, 1.0))
+    fitted = fit_box(crop)
+    return Steps(ink=ink, crop=crop, fitted=fitted, centred=np.clip(place_centred(fitted), 0.0, 1.0))
 
 
 def canvas_to_mnist(rgba: np.ndarray) -> np.ndarray | None:
     """Turn a drawing into the 28x28 image an MNIST model expects.
 
-    Crops to the ink, redraws the strokes with MNIST's pen width, fits the
-    longest side to 20 px with anti-aliasing keeping the aspect ratio, and
-    centres the centre of mass in a 28x28 frame.
+    Crops to the ink, fits the longest side to 20 px with anti-aliasing keeping
+    the aspect ratio, and centres the centre of mass in a 28x28 frame.
 
     Parameters
     ----------

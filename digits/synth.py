@@ -8,12 +8,29 @@ would record it: the handwriting is MNIST's, the rendering is the canvas's.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 from skimage.filters import gaussian
 from skimage.morphology import skeletonize
 from skimage.transform import resize
 
-from digits.config import CANVAS_SIZE
-from digits.preprocess import draw_pen
+from digits.config import CANVAS_SIZE, DIGIT_BOX
+from digits.preprocess import canvas_to_mnist
+
+
+def draw_pen(skeleton: np.ndarray, width: float) -> np.ndarray:
+    """Draw one-pixel centre lines with a round, anti-aliased pen ``width`` pixels wide.
+
+    Parameters
+    ----------
+    skeleton : (H, W) bool ndarray
+
+    Returns
+    -------
+    (H, W) float32 ndarray in [0, 1]
+        Ink whose edge falls off over one pixel.
+    """
+    distance = distance_transform_edt(~skeleton)
+    return np.clip(width / 2 - distance + 0.5, 0.0, 1.0).astype(np.float32)
 
 
 def stroke_rgba(skeleton: np.ndarray, width: float) -> np.ndarray:
@@ -68,7 +85,8 @@ def render_digit(
 
 
 def random_drawings(
-    digits: np.ndarray, seed: int = 0, canvas: int = CANVAS_SIZE, sizes=(0.25, 0.9), brushes=(6, 40)
+    digits: np.ndarray, seed: int = 0, canvas: int = CANVAS_SIZE, sizes=(0.2, 0.9), brushes=(0.04, 0.2),
+    brush_limits=(6, 48),
 ) -> np.ndarray:
     """Render each digit at a random size, brush width and position (corners included).
 
@@ -78,7 +96,11 @@ def random_drawings(
     sizes : (float, float)
         Range of the digit's longest side, as a fraction of the canvas.
     brushes : (float, float)
-        Range of brush widths, in canvas pixels.
+        Range of brush widths as a fraction of the digit's size: from a fine
+        pen on a large digit to a thick one on a small digit, short of the
+        point where loops fill in and the drawing stops being legible.
+    brush_limits : (float, float)
+        The draw page's brush slider range, in canvas pixels.
 
     Returns
     -------
@@ -88,8 +110,68 @@ def random_drawings(
     out = np.empty((len(digits), canvas, canvas, 4), np.uint8)
     for i, digit in enumerate(digits):
         height = int(rng.uniform(*sizes) * canvas)
-        brush = rng.uniform(*brushes)
+        brush = float(np.clip(rng.uniform(*brushes) * height, *brush_limits))
         margin = int(brush / 2) + 1  # keep the whole stroke on the canvas
         top, left = rng.integers(margin, max(margin + 1, canvas - height - margin), size=2)
         out[i] = render_digit(digit, height, brush, int(top), int(left), canvas)
     return out
+
+
+# Redrawn digits are rendered this many times larger than the 20 px box.
+_REDRAW_SCALE = 4
+
+
+def redraw(digit: np.ndarray, pen: float) -> np.ndarray:
+    """One MNIST digit redrawn with a canvas pen, then prepared as the draw page prepares drawings.
+
+    Parameters
+    ----------
+    digit : (28, 28) uint8 ndarray
+    pen : float
+        Pen width in pixels of the 20 px digit box (MNIST's own median is 2.6).
+
+    Returns
+    -------
+    (28, 28) uint8 ndarray
+    """
+    height = DIGIT_BOX * _REDRAW_SCALE
+    margin = int(pen * _REDRAW_SCALE / 2) + 2
+    rgba = render_digit(digit, height, pen * _REDRAW_SCALE, margin, margin, canvas=height + 2 * margin)
+    image = canvas_to_mnist(rgba)
+    return digit if image is None else np.round(image * 255).astype(np.uint8)
+
+
+def redraw_many(digits: np.ndarray, pens: tuple[float, float] = (0.8, 4.0), seed: int = 0,
+                progress=None) -> np.ndarray:
+    """`redraw` every digit with a random pen width, on every CPU core.
+
+    Parameters
+    ----------
+    digits : (N, 28, 28) uint8 ndarray
+    pens : (float, float)
+        Range of pen widths, in pixels of the 20 px box.
+    progress : callable, optional
+        Called with the number of digits done so far.
+
+    Returns
+    -------
+    (N, 28, 28) uint8 ndarray
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    widths = np.random.default_rng(seed).uniform(*pens, size=len(digits))
+    out = np.empty_like(digits)
+    chunk = 500
+    starts = range(0, len(digits), chunk)
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        jobs = [pool.submit(_redraw_chunk, digits[i : i + chunk], widths[i : i + chunk]) for i in starts]
+        for i, job in zip(starts, jobs):
+            out[i : i + chunk] = job.result()
+            if progress is not None:
+                progress(min(i + chunk, len(digits)))
+    return out
+
+
+def _redraw_chunk(digits: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    return np.stack([redraw(d, w) for d, w in zip(digits, widths)])

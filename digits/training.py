@@ -20,20 +20,21 @@ class Recipe:
     learning_rate: float  # Adam's (peak) learning rate
     schedule: str = "constant"  # "constant", or "cosine": warm up one epoch, then decay to ~0
     augment: bool = True  # random rotation/shift/zoom and stroke width
+    redraw: float = 0.0  # share of images shown redrawn with a canvas pen (digits.synth.redraw)
     batch_size: int = 128
 
 
 # The seed-project architectures are trained as they were (Adam 1e-3, early
 # stopping with patience 3); `strong` gets a cosine schedule sized to ~20 min here.
 RECIPES = {
-    "strong": Recipe(epochs=24, patience=6, learning_rate=2e-3, schedule="cosine"),
+    "strong": Recipe(epochs=24, patience=6, learning_rate=2e-3, schedule="cosine", redraw=0.5),
     "seed": Recipe(epochs=30, patience=3, learning_rate=1e-3),
     "simple": Recipe(epochs=30, patience=3, learning_rate=1e-3),
     "deep": Recipe(epochs=30, patience=3, learning_rate=1e-3),
     "regularized": Recipe(epochs=30, patience=3, learning_rate=1e-3),
 }
 # A classroom-speed run: two epochs, no augmentation, a fast schedule.
-QUICK = dict(epochs=2, patience=2, learning_rate=3e-3, schedule="cosine", augment=False)
+QUICK = dict(epochs=2, patience=2, learning_rate=3e-3, schedule="cosine", augment=False, redraw=0.0)
 
 
 def recipe_for(arch: str, quick: bool = False, **overrides) -> Recipe:
@@ -109,20 +110,30 @@ def jitter_stroke_width(images: tf.Tensor, seed: int, thinnest: float = -0.35, t
 
 
 def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch_size: int, *, augment: bool = False, shuffle: bool = False, seed: int = 0
+    x: np.ndarray, y: np.ndarray, batch_size: int, *, augment: bool = False, shuffle: bool = False, seed: int = 0,
+    redrawn: np.ndarray | None = None, redraw: float = 0.0,
 ) -> tf.data.Dataset:
-    """Batches of (images (B, 28, 28, 1) float32 in [0, 1], labels (B,)) from uint8 arrays."""
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    """Batches of (images (B, 28, 28, 1) float32 in [0, 1], labels (B,)) from uint8 arrays.
+
+    With ``redrawn`` (the same digits redrawn with a canvas pen, `digits.synth.redraw_many`),
+    each image is shown in its redrawn form with probability ``redraw``, drawn anew every epoch.
+    """
+    alternative = x if redrawn is None else redrawn
+    ds = tf.data.Dataset.from_tensor_slices((x, alternative, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    # Scale to [0, 1] and add the channel axis the convolutions expect.
-    ds = ds.batch(batch_size).map(
-        lambda images, labels: (tf.cast(images, tf.float32)[..., None] / 255.0, labels),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    counter = tf.data.Dataset.counter(seed * 1_000_003)  # a fresh random draw per batch
+
+    def choose(batch, step):
+        original, redrawn_batch, labels = batch
+        pick = tf.random.stateless_uniform(tf.shape(labels), seed=[seed + 7, tf.cast(step, tf.int32)]) < redraw
+        images = tf.where(pick[:, None, None], redrawn_batch, original)
+        # Scale to [0, 1] and add the channel axis the convolutions expect.
+        return tf.cast(images, tf.float32)[..., None] / 255.0, labels
+
+    ds = tf.data.Dataset.zip(ds.batch(batch_size), counter).map(choose, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         augmenter = geometric_augmenter(seed)
-        counter = tf.data.Dataset.counter(seed * 1_000_003)  # a fresh stroke-width draw per batch
         ds = tf.data.Dataset.zip(ds, counter).map(
             lambda batch, step: (
                 augmenter(jitter_stroke_width(batch[0], tf.cast(step, tf.int32)), training=True),

@@ -54,13 +54,12 @@ with right:
 st.subheader("What the network sees")
 st.image(charts.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
 with st.expander("How a drawing becomes a 28 × 28 input", expanded=False):
-    cols = st.columns(5)
+    cols = st.columns(4)
     shown = [
         (steps.ink, "1. Your ink (the canvas's alpha channel)"),
         (steps.crop, "2. Cropped to the ink"),
-        (steps.pen, "3. Redrawn with MNIST's pen width"),
-        (steps.fitted, "4. Longest side fitted to 20 px, smoothed"),
-        (steps.centred, "5. Centre of mass placed at the centre of 28 × 28"),
+        (steps.fitted, "3. Longest side fitted to 20 px, smoothed"),
+        (steps.centred, "4. Centre of mass placed at the centre of 28 × 28"),
     ]
     for col, (image, caption) in zip(cols, shown):
         col.image(charts.fit_to(image, 200), caption=caption, width=200)
