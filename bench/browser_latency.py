@@ -24,10 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from digits import browser  # noqa: E402
 from digits.config import ROOT  # noqa: E402
 
-# Polling the page itself takes time; poll often so it adds little.
-POLL_MS = 10
-
-
 def stroke_to_answer(page, strokes) -> float:
     """Seconds from the last mouse-up to the metric's appearance."""
     box = browser.canvas_box(page)
@@ -41,7 +37,6 @@ def stroke_to_answer(page, strokes) -> float:
     page.mouse.up()
     start = time.perf_counter()
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=20_000, state="visible")
-    # The first metric may be the previous drawing's: wait until the prompt-free state holds.
     return time.perf_counter() - start
 
 
@@ -53,9 +48,8 @@ def measure(script: Path, rounds: int, chromium) -> list[float]:
         browser.canvas_box(page)
         digits = list(browser.DIGIT_STROKES)
         for i in range(rounds + 1):
-            page.get_by_role("button", name="Clear").click()
+            browser.clear(page)
             page.wait_for_selector('[data-testid="stMetricValue"]', state="detached", timeout=20_000)
-            page.wait_for_timeout(300)  # let the fresh canvas mount
             elapsed = stroke_to_answer(page, browser.DIGIT_STROKES[digits[i % len(digits)]])
             if i:  # the first round warms the model and the page
                 times.append(elapsed)

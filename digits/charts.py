@@ -121,7 +121,9 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None) ->
     shown = confusion.astype(float) if rates is None else np.asarray(rates, float)
     k = confusion.shape[0]
     off = ~np.eye(k, dtype=bool)
-    errors = np.where(off, shown, np.nan)  # the diagonal gets no colour: errors stand out
+    # Only errors get colour: the diagonal and the empty cells stay blank.
+    errors = np.where(off & (confusion > 0), shown, np.nan)
+    top = np.nanmax(errors) if np.isfinite(errors).any() else 1.0
     text = [[f"{shown[t, p]:.1%}" if rates is not None else str(confusion[t, p]) for p in range(k)] for t in range(k)]
     labels = [str(c) for c in range(k)]
     fig = go.Figure()
@@ -136,7 +138,8 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None) ->
     t_idx, p_idx = np.nonzero(off)
     fig.add_scatter(
         x=[labels[p] for p in p_idx], y=[labels[t] for t in t_idx], mode="markers+text",
-        text=[text[t][p] for t, p in zip(t_idx, p_idx)], textfont=dict(size=11),
+        text=[text[t][p] for t, p in zip(t_idx, p_idx)],
+        textfont=dict(size=11, color=["white" if shown[t, p] > 0.6 * top else "#444" for t, p in zip(t_idx, p_idx)]),
         marker=dict(size=28, symbol="square", opacity=0.0), name="cell",
         customdata=np.stack([t_idx, p_idx], axis=1),
         hovertemplate="true %{y} → predicted %{x}: %{text}<br>click to see these digits<extra></extra>",

@@ -36,7 +36,7 @@ def feature_maps(model: keras.Model, image: np.ndarray) -> list[tuple[str, np.nd
     list of (layer name, (H, W, C) float32 ndarray)
     """
     layers = [_shown_output(model, conv) for conv in conv_layers(model)]
-    probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    probe = keras.Model(model.inputs[0], [layer.output for layer in layers])
     outputs = probe(image[None, ..., None].astype(np.float32), training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return [(layer.name, np.asarray(out)[0]) for layer, out in zip(layers, outputs)]
@@ -105,5 +105,5 @@ def dense_activations(model: keras.Model, image: np.ndarray) -> tuple[str, np.nd
     if not dense:
         raise ValueError(f"model {model.name!r} has no hidden dense layer")
     layer = _shown_output(model, dense[-1])
-    probe = keras.Model(model.inputs, layer.output)
+    probe = keras.Model(model.inputs[0], layer.output)
     return layer.name, np.asarray(probe(image[None, ..., None].astype(np.float32), training=False))[0]

@@ -26,8 +26,10 @@ class Recipe:
 
 # The seed-project architectures are trained as they were (Adam 1e-3, early
 # stopping with patience 3); `strong` gets a cosine schedule sized to ~20 min here.
+# `redraw` stays off by default: measured on strong, redraw=0.5 read 98.25 % of
+# the drawn-digit benchmark (97.30 % without) but 99.58 % of MNIST test (99.65 %).
 RECIPES = {
-    "strong": Recipe(epochs=24, patience=6, learning_rate=2e-3, schedule="cosine", redraw=0.5),
+    "strong": Recipe(epochs=24, patience=6, learning_rate=2e-3, schedule="cosine"),
     "seed": Recipe(epochs=30, patience=3, learning_rate=1e-3),
     "simple": Recipe(epochs=30, patience=3, learning_rate=1e-3),
     "deep": Recipe(epochs=30, patience=3, learning_rate=1e-3),

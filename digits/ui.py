@@ -90,3 +90,10 @@ def per_class_rows(per_class: dict[str, list]) -> list[dict]:
             zip(per_class["precision"], per_class["recall"], per_class["f1"], per_class["support"])
         )
     ]
+
+
+def large_prediction() -> None:
+    """Make the draw page's answer readable from the back of a classroom."""
+    st.html(
+        "<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>"
+    )

@@ -39,12 +39,14 @@ with right:
     if steps is None:
         st.session_state.pop("drawing", None)
         st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
-                "The network's answer appears here as you draw.", icon="✏️")
+                "The network's answer appears here as you draw.", icon=":material/draw:")
         st.stop()
     st.session_state["drawing"] = steps.centred  # the Inside page explains this same input
     probs = ui.classifier(name).predict_proba(steps.centred[None])[0]
     digit, confidence, runner_up = read_answer(probs)
-    st.metric("Prediction", digit, help=f"{confidence:.1%} sure")
+    ui.large_prediction()
+    with st.container(key="answer"):
+        st.metric("Prediction", digit, help=f"{confidence:.1%} sure")
     if runner_up is None:
         st.success(f"**{digit}**, {confidence:.0%} sure.")
     else:

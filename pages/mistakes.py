@@ -31,7 +31,8 @@ if points:
             st.image([charts.pixelated(images[i] / 255, 4) for i in cell],
                      caption=[ui.probability_caption(probs[i]) for i in cell], width=112)
 else:
-    st.info("Click a red cell to see the test digits in it, most confident mistakes first.", icon="👆")
+    st.info("Click a red cell to see the test digits in it, most confident mistakes first.",
+            icon=":material/touch_app:")
 
 left, right = st.columns(2)
 with left:

@@ -60,7 +60,7 @@ def test_drawn_digit_is_read_and_clear_brings_back_the_prompt(page, digit):
     browser.draw(page, browser.DIGIT_STROKES[digit])
     shown = wait_for(lambda: browser.prediction(page) == str(digit) and str(digit))
     assert shown == str(digit), f"drew {digit}, the page shows {browser.prediction(page)!r}"
-    page.get_by_role("button", name="Clear").click()
+    browser.clear(page)
     assert wait_for(lambda: prompt_visible(page) and browser.prediction(page) is None)
 
 

@@ -38,6 +38,7 @@ def test_confusion_heatmap_greys_the_diagonal_and_labels_every_cell():
     fig = charts.confusion_heatmap(confusion)
     errors = np.array(fig.data[0].z, dtype=float)
     assert np.isnan(np.diag(errors)).all() and errors[4, 9] == 3
+    assert np.isnan(errors[0, 1])  # an empty cell gets no colour either
     cells = fig.data[2]  # the clickable markers
     assert len(cells.x) == 90 and isinstance(cells, go.Scatter)
     assert "3" in cells.text and fig.layout.yaxis.title.text == "true digit"
