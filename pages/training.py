@@ -26,8 +26,10 @@ cards[1].metric("Macro recall", f"{test['recall_macro']:.4f}")
 cards[2].metric("Macro F1", f"{test['f1_macro']:.4f}")
 cards[3].metric("Epochs", f"{report['epochs_run']}", help=f"best epoch {report['best_epoch']} (lowest validation loss)")
 
-mine, everyone = st.tabs(["This model", "All models compared"])
-with mine:
+# A switch rather than tabs: tabs would draw the hidden view's charts too.
+view = st.segmented_control("View", ["This model", "All models compared"], default="This model", key="view",
+                            label_visibility="collapsed")
+if view != "All models compared":
     planned = report["recipe"]["epochs"]
     left, right = st.columns(2)
     left.plotly_chart(charts.training_curves(history, "loss", report["best_epoch"], planned), key="loss")
@@ -36,7 +38,7 @@ with mine:
     st.caption("Early stopping watched the validation loss and kept the weights of the best epoch. "
                "The test set chose nothing: it was used once, at the end.")
 
-with everyone:
+else:
     reports = ui.readable_reports()
     st.dataframe(evaluate.comparison_rows(reports), hide_index=True, key="comparison")
     left, right = st.columns(2)

@@ -101,8 +101,11 @@ def test_training_page_shows_cards_curves_and_comparison():
     at = run_page("training")
     labels = [m.label for m in at.metric]
     assert {"Test accuracy", "Macro F1", "Parameters", "Training time", "Epochs"} <= set(labels)
-    assert len(at.get("plotly_chart")) == 5  # loss, accuracy, profile, two comparisons
-    assert len(at.dataframe) == 1
+    assert len(at.get("plotly_chart")) == 3  # loss, accuracy, learning rate and seconds
+    at.segmented_control(key="view").set_value("All models compared").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1  # table and two overlays
+    assert len(at.dataframe[0].value) == len(SHIPPED)
 
 
 def test_switching_the_model_changes_the_numbers():
