@@ -31,18 +31,18 @@ def examples(name: str) -> dict[str, np.ndarray]:
     return artifacts.load_examples(artifacts.model_dir(name))
 
 
-def model_picker() -> str | None:
+def model_picker() -> str:
     """A sidebar select box of the trained models; the choice follows the user across pages.
 
-    Returns None (after saying how to fix it) when no model is installed.
+    When no model is installed, the page says how to train one and stops there.
     """
     names = artifacts.list_models()
     if not names:
         st.error(
             f"No trained model found in `{config.MODEL_DIR}`. Train one with "
-            "`python train.py` (about 20 minutes) or `python train.py --quick` (about a minute)."
+            "`python train.py` (about 15 minutes) or `python train.py --quick` (about a minute)."
         )
-        return None
+        st.stop()
     # Widget state is dropped when a page without the widget runs, so the
     # choice lives under a plain key that every page's picker starts from.
     chosen = st.session_state.get("model_choice", config.DEFAULT_MODEL)

@@ -6,8 +6,6 @@ from digits import charts, ui
 
 st.title("Dataset")
 name = ui.model_picker()
-if name is None:
-    st.stop()
 report = ui.load_or_explain(ui.report, name)
 examples = ui.load_or_explain(ui.examples, name)
 

@@ -34,15 +34,13 @@ with left:
 
 steps = preprocess_steps(canvas.image_data) if canvas.image_data is not None else None
 with right:
-    if name is None:
-        st.stop()
     if steps is None:
         st.session_state.pop("drawing", None)
         st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
                 "The network's answer appears here as you draw.", icon=":material/draw:")
         st.stop()
     st.session_state["drawing"] = steps.centred  # the Inside page explains this same input
-    probs = ui.classifier(name).predict_proba(steps.centred[None])[0]
+    probs = ui.load_or_explain(ui.classifier, name).predict_proba(steps.centred[None])[0]
     digit, confidence, runner_up = read_answer(probs)
     ui.large_prediction()
     with st.container(key="answer"):

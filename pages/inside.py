@@ -7,9 +7,8 @@ from digits import charts, inside, ui
 
 st.title("Inside the network")
 name = ui.model_picker()
-if name is None:
-    st.stop()
-model = ui.classifier(name).model
+classifier = ui.load_or_explain(ui.classifier, name)
+model = classifier.model
 examples = ui.load_or_explain(ui.examples, name)
 
 image = st.session_state.get("drawing")
@@ -17,7 +16,7 @@ if image is None:
     pick = st.slider("No drawing yet: pick a sample digit", 0, len(examples["sample_images"]) - 1, 0, key="sample")
     image = examples["sample_images"][pick].astype(np.float32) / 255
     st.caption("Draw on the Draw page and come back to look inside your own digit.")
-probs = ui.classifier(name).predict_proba(image[None])[0]
+probs = classifier.predict_proba(image[None])[0]
 answer = int(probs.argmax())
 
 left, right = st.columns([1, 2])
@@ -27,7 +26,7 @@ with right:
     st.subheader("Which pixels decided?")
     target = st.selectbox("Explain the answer…", list(range(10)), index=answer, key="target",
                           format_func=lambda c: f"{c} (the answer)" if c == answer else f"why not {c}?")
-    heat = inside.occlusion(ui.classifier(name).predict_proba, image, target)
+    heat = inside.occlusion(classifier.predict_proba, image, target)
     overlay = charts.saliency_overlay(image, heat)
     st.image(charts.pixelated(overlay, 8), width=224,
              caption=(f"Orange: the ink that made the network say {target}: erase it and it is less sure."

@@ -7,8 +7,6 @@ from digits import charts, evaluate, ui
 
 st.title("Mistakes")
 name = ui.model_picker()
-if name is None:
-    st.stop()
 report = ui.load_or_explain(ui.report, name)
 examples = ui.load_or_explain(ui.examples, name)
 confusion = np.array(report["test"]["confusion"])

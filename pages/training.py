@@ -6,8 +6,6 @@ from digits import charts, evaluate, ui
 
 st.title("Training")
 name = ui.model_picker()
-if name is None:
-    st.stop()
 report = ui.load_or_explain(ui.report, name)
 history = ui.load_or_explain(ui.history, name)
 test = report["test"]

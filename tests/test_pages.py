@@ -173,3 +173,15 @@ def test_inside_page_explains_the_drawing_and_why_not_another_class():
     assert "read as 1" in at.get("image")[0].proto.imgs[0].caption
     at.selectbox(key="target").set_value(7).run()
     assert not at.exception
+
+
+def test_a_truncated_model_file_is_explained_on_the_draw_page(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(artifacts.model_dir(config.DEFAULT_MODEL), tmp_path / config.DEFAULT_MODEL)
+    model_file = tmp_path / config.DEFAULT_MODEL / config.MODEL_FILE
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # cut short, as by a full disk
+    monkeypatch.setattr(config, "MODEL_DIR", tmp_path)
+    at = run_draw_page(stroke_canvas([(40, 160), (280, 160)], width=22))
+    assert not at.exception
+    assert "could not be loaded" in at.error[0].value and "python train.py --arch strong" in at.error[0].value
