@@ -14,5 +14,7 @@ pages = [
     st.Page("pages/mistakes.py", title="Mistakes", icon=":material/grid_on:"),
     st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
     st.Page("pages/inside.py", title="Inside", icon=":material/layers:"),
+    st.Page("pages/my_drawings.py", title="My drawings", icon=":material/collections_bookmark:"),
+    st.Page("pages/classroom.py", title="Class", icon=":material/groups:"),
 ]
 st.navigation(pages).run()

@@ -103,7 +103,8 @@ def compare_curves(histories: dict[str, dict[str, list[float]]], metric: str = "
     return _layout(fig, f"{label.capitalize()} per epoch, every model", "epoch", label)
 
 
-def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None) -> go.Figure:
+def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None,
+                      title: str = "Confusion matrix (test set): click a red cell") -> go.Figure:
     """The confusion matrix, errors coloured and the diagonal greyed out.
 
     Every cell carries its count; with ``rates`` (row-normalised) the colours
@@ -128,8 +129,9 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None) ->
     labels = [str(c) for c in range(k)]
     fig = go.Figure()
     fig.add_heatmap(
-        z=errors, x=labels, y=labels, colorscale="Reds", zmin=0, showscale=True,
-        colorbar=dict(title="rate" if rates is not None else "count"), hoverongaps=False,
+        z=errors, x=labels, y=labels, colorscale="Reds", zmin=0, zmax=top, showscale=True,
+        colorbar=dict(title="rate", tickformat=".0%") if rates is not None else dict(title="count", tickformat=",d"),
+        hoverongaps=False,
         hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
     )
     diagonal = np.where(off, np.nan, 1.0)
@@ -151,7 +153,7 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None) ->
                     hoverinfo="skip", showlegend=False)
     fig.update_yaxes(autorange="reversed", title="true digit", type="category")
     fig.update_xaxes(title="predicted digit", type="category", side="top")
-    fig.update_layout(title="Confusion matrix (test set): click a red cell", height=560,
+    fig.update_layout(title=title, height=560,
                       margin=dict(l=10, r=10, t=90, b=10), clickmode="event+select")
     return fig
 
@@ -165,6 +167,15 @@ def class_counts(train: list[int], test: list[int]) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
     return _layout(fig, "Images per digit", "digit", "images")
+
+
+def digit_counts(counts, title: str) -> go.Figure:
+    """How many of each digit, as bars."""
+    labels = [str(c) for c in range(NUM_CLASSES)]
+    fig = go.Figure(go.Bar(x=labels, y=list(counts), marker_color=ACCENT, text=list(counts), textposition="outside"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=",d", rangemode="tozero")  # whole drawings only
+    return _layout(fig, title, "digit", "drawings", height=320)
 
 
 def image_grid(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import streamlit as st
 
@@ -97,3 +99,60 @@ def large_prediction() -> None:
     st.html(
         "<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>"
     )
+
+
+@st.cache_resource
+def drawings_db():
+    """One connection to the drawings database for the whole server (SQLite serialises the writes)."""
+    from digits import store
+
+    return store.connect()
+
+
+def session_id() -> str:
+    """An anonymous id for this browser session: it groups drawings, it names no one."""
+    import uuid
+
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+
+
+def save_label(label: int) -> None:
+    """Store the current drawing with ``label``, or relabel it if it was stored already.
+
+    Called only from a widget's callback, so nothing is stored without a click.
+    """
+    from digits import store
+
+    current = st.session_state.get("current")
+    if current is None:
+        return
+    saved = st.session_state.get("saved")
+    try:
+        conn = drawings_db()
+        if saved and saved["key"] == current["key"]:
+            store.relabel(conn, saved["id"], label)
+        else:
+            saved = {"key": current["key"], "id": store.add(
+                conn, image=current["image"], canvas_png=current["png"], probs=current["probs"], label=label,
+                model=current["model"], session=session_id())}
+        st.session_state["saved"] = {**saved, "label": label}
+    except (store.StoreError, OSError, sqlite3.Error) as error:
+        st.session_state["save_error"] = str(error)
+
+
+def save_picked(widget_key: str) -> None:
+    """Callback of the "No, it's a…" choice: store the digit picked, if any."""
+    label = st.session_state.get(widget_key)
+    if label is not None:
+        save_label(label)
+
+
+def stored_drawings(since: float = 0.0):
+    """Every labelled drawing in the database, or None (after saying why) when it cannot be opened."""
+    from digits import store
+
+    try:
+        return store.load(drawings_db(), since)
+    except (store.StoreError, OSError, sqlite3.Error) as error:
+        st.error(f"The drawings database could not be read: {error}")
+        return None

@@ -1,5 +1,7 @@
 """Draw a digit; the network reads it as you draw."""
 
+import hashlib
+
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -14,7 +16,8 @@ left, right = st.columns([1, 1], gap="large")
 with left:
     brush = st.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
                       help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
-    # Changing the key remounts the canvas empty: that is how Clear clears it.
+    # Clear hands the canvas a new empty drawing (it reloads in place, so strokes drawn
+    # right after are kept); until the next stroke, the last drawing it reported is stale.
     version = st.session_state.setdefault("canvas_version", 0)
     dark = st.context.theme.type == "dark"
     canvas = st_canvas(
@@ -25,14 +28,17 @@ with left:
         width=config.CANVAS_SIZE,
         drawing_mode="freedraw",
         return_image_data=True,
-        key=f"canvas-{version}",
+        initial_drawing={"objects": [], "cleared": version},
+        key="canvas",
     )
     if st.button("Clear", key="clear", icon=":material/ink_eraser:"):
         st.session_state["canvas_version"] = version + 1
+        st.session_state["stale_drawing"] = canvas.json_data
         st.session_state.pop("drawing", None)
         st.rerun()
 
-steps = preprocess_steps(canvas.image_data) if canvas.image_data is not None else None
+fresh = canvas.image_data is not None and canvas.json_data != st.session_state.get("stale_drawing")
+steps = preprocess_steps(canvas.image_data) if fresh else None
 with right:
     if steps is None:
         st.session_state.pop("drawing", None)
@@ -50,6 +56,19 @@ with right:
     else:
         st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
     st.plotly_chart(charts.probability_bars(probs), key="probabilities", config={"displayModeBar": False})
+
+    # Labelling: kept only when the person clicks, to teach the network later (My drawings page).
+    key = hashlib.sha1(steps.centred.tobytes()).hexdigest()[:16]
+    st.session_state["current"] = dict(key=key, image=steps.centred, probs=probs, png=canvas.image_bytes, model=name)
+    saved = st.session_state.get("saved", {})
+    st.button(f"Right, it's a {digit}", key=f"right-{key}", icon=":material/check:", on_click=ui.save_label,
+              args=(digit,))
+    st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=ui.save_picked, args=(f"label-{key}",))
+    if "save_error" in st.session_state:
+        st.error(f"Could not save the drawing: {st.session_state.pop('save_error')}. "
+                 "Check that the data/ folder is writable and the disk is not full.")
+    elif saved.get("key") == key:
+        st.caption(f"Saved as a **{saved['label']}**: thank you. See it on the My drawings page.")
 
 st.subheader("What the network sees")
 st.image(charts.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)

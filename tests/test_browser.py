@@ -20,9 +20,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def app():
-    """One app server and one browser for the whole module."""
-    with browser.streamlit_server() as url, browser.browser() as chromium:
+def app(tmp_path_factory):
+    """One app server (with an empty data folder of its own) and one browser for the whole module."""
+    data_dir = tmp_path_factory.mktemp("data")
+    with browser.streamlit_server(env={"DIGITS_DATA_DIR": str(data_dir)}) as url, browser.browser() as chromium:
         yield url, chromium
 
 
@@ -83,4 +84,28 @@ def test_clicking_a_confusion_cell_shows_its_digits(app):
     assert f"{count} test digit" in heading.inner_text()
     images = page.locator(".st-key-cell img")
     assert wait_for(lambda: images.count() == count), f"{images.count()} images shown, the cell holds {count}"
+    page.close()
+
+
+def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(app):
+    import re
+
+    url, chromium = app
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    browser.draw(page, browser.DIGIT_STROKES[7])
+    assert wait_for(lambda: browser.prediction(page) == "7")
+    choices = page.locator('[data-testid="stButtonGroup"] button')
+    choices.filter(has_text=re.compile(r"^3$")).click()  # wrong...
+    assert wait_for(lambda: page.get_by_text("Saved as a 3").count() > 0)
+    choices.filter(has_text=re.compile(r"^7$")).click()  # ...then right
+    assert wait_for(lambda: page.get_by_text("Saved as a 7").count() > 0)
+
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="My drawings").click()
+    drawings = page.locator('[data-testid="stMetric"]').filter(has_text="Drawings")
+    assert wait_for(lambda: drawings.count() and drawings.locator('[data-testid="stMetricValue"]').inner_text() == "1")
+
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Class").click()
+    tally = page.locator('[data-testid="stMetric"]').filter(has_text="Read right")
+    assert wait_for(lambda: tally.count() and tally.locator('[data-testid="stMetricValue"]').inner_text() == "100%")
     page.close()

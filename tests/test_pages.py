@@ -1,5 +1,6 @@
 """Every page renders under streamlit.testing (AppTest), with the canvas stubbed."""
 
+import contextlib
 from unittest import mock
 
 import numpy as np
@@ -24,14 +25,42 @@ def fresh_caches():
 class FakeCanvas:
     """What st_canvas returns: image_data is None until something is drawn."""
 
+    image_bytes = b"\x89PNG canvas"
+
     def __init__(self, image_data):
         self.image_data = image_data
-        self.json_data = None
+        # The component's JSON changes with every stroke; the ink sum stands in for it.
+        self.json_data = None if image_data is None else {"objects": [int(image_data[..., 3].sum())]}
 
 
-def run_draw_page(image_data) -> AppTest:
-    with mock.patch("streamlit_drawable_canvas.st_canvas", return_value=FakeCanvas(image_data)):
-        at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
+@contextlib.contextmanager
+def fake_canvas(image_data):
+    """Stand in for the canvas component's module, so the page gets ``image_data`` as drawn.
+
+    The real module is not imported: it registers a browser component, which
+    outside a running server depends on what was imported before. Only this
+    one entry of sys.modules is swapped and restored: restoring all of it would
+    drop TensorFlow, which cannot be loaded twice in one process.
+    """
+    import sys
+    import types
+
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = lambda **kwargs: FakeCanvas(image_data)
+    previous = sys.modules.get("streamlit_drawable_canvas")
+    sys.modules["streamlit_drawable_canvas"] = module
+    try:
+        yield
+    finally:
+        if previous is None:
+            del sys.modules["streamlit_drawable_canvas"]
+        else:
+            sys.modules["streamlit_drawable_canvas"] = previous
+
+
+def run_draw_page(image_data, at: AppTest | None = None) -> AppTest:
+    with fake_canvas(image_data):
+        at = at or AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
         at.run()
     return at
 
@@ -65,13 +94,18 @@ def test_a_drawn_one_shows_the_prediction_and_the_chart():
 
 
 def test_clear_button_empties_the_canvas_and_the_drawing():
-    at = run_draw_page(stroke_canvas([(40, 160), (280, 160)], width=22))
+    drawn = stroke_canvas([(40, 160), (280, 160)], width=22)
+    at = run_draw_page(drawn)
     version = at.session_state["canvas_version"]
-    with mock.patch("streamlit_drawable_canvas.st_canvas", return_value=FakeCanvas(None)):
+    # Until the next stroke the component still reports the old drawing: it must be ignored.
+    with fake_canvas(drawn):
         at.button(key="clear").click().run()
     assert at.session_state["canvas_version"] == version + 1
     assert "drawing" not in at.session_state
-    assert not at.exception and len(at.metric) == 0
+    assert not at.exception and len(at.metric) == 0 and at.info
+    with fake_canvas(stroke_canvas([(60, 70), (60, 250), (270, 130)], width=22)):  # the next drawing
+        at.run()
+    assert at.metric[0].value == "7"
 
 
 from digits import artifacts, config  # noqa: E402
@@ -185,3 +219,71 @@ def test_a_truncated_model_file_is_explained_on_the_draw_page(tmp_path, monkeypa
     at = run_draw_page(stroke_canvas([(40, 160), (280, 160)], width=22))
     assert not at.exception
     assert "could not be loaded" in at.error[0].value and "python train.py --arch strong" in at.error[0].value
+
+
+# --- Labelled drawings: the draw page's buttons, My drawings, Class ---------------------------------
+
+@pytest.fixture
+def drawings_dir(tmp_path, monkeypatch):
+    """An empty data/ folder of its own, so no test sees another's drawings."""
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+    return tmp_path
+
+
+def stored(drawings_dir):
+    from digits import store
+
+    return store.load(store.connect(drawings_dir / "drawings.sqlite"))
+
+
+ONE = stroke_canvas([(40, 160), (280, 160)], width=22)
+
+
+def test_nothing_is_stored_without_a_click(drawings_dir):
+    at = run_draw_page(ONE)
+    assert not at.exception and at.metric[0].value == "1"
+    assert len(stored(drawings_dir)) == 0
+
+
+def test_right_stores_the_drawing_with_the_answer_as_label(drawings_dir):
+    at = run_draw_page(ONE)
+    with fake_canvas(ONE):
+        next(b for b in at.button if b.key.startswith("right-")).click().run()
+    rows = stored(drawings_dir)
+    assert list(rows.labels) == [1] and rows.models == ["strong"]
+    assert any("Saved as a **1**" in c.value for c in at.caption)
+
+
+def test_picking_another_digit_relabels_the_same_drawing(drawings_dir):
+    at = run_draw_page(ONE)
+    with fake_canvas(ONE):
+        at.get("button_group")[0].set_value(7).run()  # wrong first...
+        at.get("button_group")[0].set_value(1).run()  # ...then right
+    rows = stored(drawings_dir)
+    assert list(rows.labels) == [1]  # one drawing, relabelled
+
+
+def test_my_drawings_and_class_pages_without_drawings(drawings_dir):
+    for page in ("my_drawings", "classroom"):
+        at = run_page(page)
+        assert not at.exception
+        assert "No labelled drawings yet" in at.info[0].value
+
+
+def test_my_drawings_and_class_pages_with_drawings(drawings_dir):
+    from digits import store
+    from digits.preprocess import canvas_to_mnist
+
+    conn = store.connect(drawings_dir / "drawings.sqlite")
+    image = canvas_to_mnist(ONE)
+    probs = np.eye(10, dtype=np.float32)[1]
+    for label in (1, 1, 7):  # two right, one a "7" read as 1
+        store.add(conn, image=image, canvas_png=b"png", probs=probs, label=label, model="strong", session="s")
+    at = run_page("my_drawings")
+    assert not at.exception
+    assert at.metric[0].value == "3" and at.metric[1].value == "66.7%"
+    assert len(at.get("plotly_chart")) == 1
+    at = run_page("classroom")
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["3", "67%", "1"]
+    assert at.dataframe[0].value.iloc[0].tolist() == [7, 1, 1]
