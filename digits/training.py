@@ -39,11 +39,17 @@ RECIPES = {
 QUICK = dict(epochs=2, patience=2, learning_rate=3e-3, schedule="cosine", augment=False, redraw=0.0)
 
 
-def recipe_for(arch: str, quick: bool = False, **overrides) -> Recipe:
-    """The recipe for ``arch``, with ``--quick`` and explicit flags applied."""
+# Fine-tuning with people's drawings: a short, gentle continuation of a trained model.
+FINETUNE = dict(epochs=2, patience=2, learning_rate=1e-4, schedule="constant", redraw=0.0)
+
+
+def recipe_for(arch: str, quick: bool = False, finetune: bool = False, **overrides) -> Recipe:
+    """The recipe for ``arch``, with ``--quick`` or fine-tuning, then explicit flags, applied."""
     recipe = RECIPES.get(arch, RECIPES["seed"])
     if quick:
         recipe = dataclasses.replace(recipe, **QUICK)
+    if finetune:
+        recipe = dataclasses.replace(recipe, **FINETUNE)
     return dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
 
 

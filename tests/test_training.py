@@ -77,3 +77,47 @@ def test_every_flag_help_ends_with_its_default():
     }
     for action in actions:
         assert action.help.endswith(")") and "(default: " in action.help, action.option_strings
+
+
+@pytest.mark.slow
+def test_with_drawings_dry_run_fine_tunes_on_a_temporary_database(fake_mnist, tmp_path):
+    import shutil
+
+    from digits import store
+
+    folder, ((x_train, y_train), _) = fake_mnist
+    out = tmp_path / "m"
+    shutil.copytree(artifacts.model_dir("seed"), out / "seed")  # the trained model to start from
+    db = tmp_path / "drawings.sqlite"
+    conn = store.connect(db)
+    for i in range(12):
+        store.add(conn, image=x_train[i] / 255, canvas_png=b"png", probs=np.full(10, 0.1, np.float32),
+                  label=int(y_train[i]), model="seed", session="s")
+    report = train.main(["--arch", "seed", "--with-drawings", "--drawings-db", str(db), "--dry-run",
+                         "--data-dir", str(folder), "--out", str(out), "--verbose", "0"])
+    saved = artifacts.load_report(out / "seed-drawings-dry-run")
+    assert saved["drawings"]["trained_on"] == 9 and saved["drawings"]["held_out"] == 3
+    for when in ("before", "after"):
+        assert 0.0 <= saved["drawings"][when]["held_out_drawings"] <= 1.0
+    assert report["recipe"]["learning_rate"] == training.FINETUNE["learning_rate"]
+    # The model it started from is untouched.
+    assert (out / "seed" / config.MODEL_FILE).read_bytes() == (artifacts.model_dir("seed") / config.MODEL_FILE).read_bytes()
+
+
+def test_drawings_are_split_and_mixed_in_as_a_small_share():
+    from digits import finetune
+    from digits.store import Drawings
+
+    n = 20
+    drawings = Drawings(ids=np.arange(n), created=np.zeros(n), sessions=["s"] * n, models=["m"] * n,
+                        labels=np.arange(n) % 10, predicted=np.zeros(n, int), probs=np.zeros((n, 10), np.float32),
+                        images=np.full((n, 28, 28), 0.5, np.float32))
+    split = finetune.split_drawings(drawings, held_out=0.25, seed=0)
+    assert len(split.y_held) == 5 and len(split.y_train) == 15 and split.x_train.dtype == np.uint8
+    x, y = finetune.mix_in(np.zeros((1900, 28, 28), np.uint8), np.zeros(1900, np.uint8), split.x_train, split.y_train)
+    share = (len(x) - 1900) / len(x)
+    assert 0.05 <= share < 0.06 and len(x) == len(y)
+    with pytest.raises(ValueError, match="at least 2 labelled drawings"):
+        finetune.split_drawings(Drawings(ids=np.arange(1), created=np.zeros(1), sessions=["s"], models=["m"],
+                                         labels=np.zeros(1, int), predicted=np.zeros(1, int),
+                                         probs=np.zeros((1, 10), np.float32), images=np.zeros((1, 28, 28))))
