@@ -1,13 +1,14 @@
 # make run   - create .venv, install, start the app on http://localhost:8501
 # make test  - install the test tools too, then run every test (unit, pages, browser)
 # make bench - the benchmarks in bench/ (they print ratios, not pass/fail)
+# make load  - a classroom of browser sessions against one server (SESSIONS=30 SECONDS=60)
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test bench train clean
+.PHONY: run test bench load train clean
 
 run: $(VENV)/.installed
 	$(PY) -m streamlit run app.py
@@ -18,6 +19,9 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) bench/latency.py
 	$(PY) bench/drawn_accuracy.py
+
+load: $(VENV)/.installed-dev
+	$(PY) bench/load.py --sessions $(or $(SESSIONS),30) --seconds $(or $(SECONDS),60)
 
 train: $(VENV)/.installed
 	$(PY) train.py

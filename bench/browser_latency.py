@@ -42,7 +42,8 @@ def stroke_to_answer(page, strokes) -> float:
 
 def measure(script: Path, rounds: int, chromium) -> list[float]:
     times = []
-    with browser.streamlit_server(script) as url:
+    with browser.streamlit_server(script) as server:
+        url = server.url
         page = chromium.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(url)
         browser.canvas_box(page)

@@ -48,7 +48,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5, help="visits of each page after the first (default: 5)")
     args = parser.parse_args()
-    with browser.streamlit_server() as url, browser.browser() as chromium:
+    with browser.streamlit_server() as server, browser.browser() as chromium:
+        url = server.url
         page = chromium.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(url)
         browser.canvas_box(page)

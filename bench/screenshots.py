@@ -20,7 +20,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs (default: docs)")
     args = parser.parse_args()
     args.out.mkdir(exist_ok=True)
-    with browser.streamlit_server() as url, browser.browser() as chromium:
+    with browser.streamlit_server() as server, browser.browser() as chromium:
+        url = server.url
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url)
         browser.draw(page, browser.DIGIT_STROKES[4])

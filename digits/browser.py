@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from digits.config import ROOT
@@ -44,9 +45,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running app server."""
+
+    url: str
+    pid: int
+
+    def memory_mb(self) -> float:
+        """The server process's resident memory (Linux), in MiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS line: memory can only be read on Linux")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (Linux), user plus system."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = None) -> Iterator[str]:
-    """Run ``streamlit run script`` on a free loopback port; yield its URL."""
+def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = None) -> Iterator[Server]:
+    """Run ``streamlit run script`` on a free loopback port."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
@@ -70,7 +91,7 @@ def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = No
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"streamlit did not answer on {url} within 60 s")
                 time.sleep(0.3)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:

@@ -141,7 +141,11 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None,
     fig.add_scatter(
         x=[labels[p] for p in p_idx], y=[labels[t] for t in t_idx], mode="markers+text",
         text=[text[t][p] for t, p in zip(t_idx, p_idx)],
-        textfont=dict(size=11, color=["white" if shown[t, p] > 0.6 * top else "#444" for t, p in zip(t_idx, p_idx)]),
+        # White on dark red, dark on light red, mid grey on empty cells (readable on light and dark themes).
+        textfont=dict(size=11, color=[
+            "white" if shown[t, p] > 0.6 * top else "#333" if confusion[t, p] > 0 else "#8c8c8c"
+            for t, p in zip(t_idx, p_idx)
+        ]),
         marker=dict(size=28, symbol="square", opacity=0.0), name="cell",
         customdata=np.stack([t_idx, p_idx], axis=1),
         hovertemplate="true %{y} → predicted %{x}: %{text}<br>click to see these digits<extra></extra>",

@@ -23,7 +23,8 @@ pytestmark = [
 def app(tmp_path_factory):
     """One app server (with an empty data folder of its own) and one browser for the whole module."""
     data_dir = tmp_path_factory.mktemp("data")
-    with browser.streamlit_server(env={"DIGITS_DATA_DIR": str(data_dir)}) as url, browser.browser() as chromium:
+    with browser.streamlit_server(env={"DIGITS_DATA_DIR": str(data_dir)}) as server, browser.browser() as chromium:
+        url = server.url
         yield url, chromium
 
 
