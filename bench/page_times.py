@@ -34,7 +34,7 @@ DONE = {
 
 def visit(page, title: str) -> float:
     start = time.perf_counter()
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).click()
+    page.get_by_role("link", name=title, exact=True).click()
     page.locator("h1").filter(has_text=TITLES[title]).wait_for(timeout=60_000)
     for selector, count in DONE[title]:
         # Playwright's locators see into shadow roots, where the canvas lives.

@@ -252,13 +252,14 @@ def pixelated(image: np.ndarray, scale: int = 8) -> np.ndarray:
 
     Parameters
     ----------
-    image : (H, W) float ndarray in [0, 1]
+    image : (H, W) or (H, W, 3) ndarray: uint8, or float in [0, 1]
 
     Returns
     -------
-    (H * scale, W * scale) uint8 ndarray
+    (H * scale, W * scale[, 3]) uint8 ndarray
     """
-    grey = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    image = np.asarray(image)
+    grey = image if image.dtype == np.uint8 else np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
     return np.repeat(np.repeat(grey, scale, axis=0), scale, axis=1)
 
 

@@ -17,10 +17,10 @@ with left:
     st.subheader("Samples of each digit")
     per_class = len(examples["sample_labels"]) // 10
     grid = charts.image_grid(examples["sample_images"], columns=per_class)
-    st.image(charts.pixelated(grid / 255, 2), caption="One row per digit, 0 to 9, picked at random", width=560)
+    st.image(charts.pixelated(grid, 2), caption="One row per digit, 0 to 9, picked at random")
 with right:
     st.plotly_chart(charts.class_counts(report["class_counts"]["train"], report["class_counts"]["test"]),
                     key="counts")
     st.subheader("The average of each digit")
     st.image(charts.pixelated(charts.image_grid(examples["mean_images"], columns=5), 3),
-             caption="Mean of all training images of each digit: what a typical one looks like", width=420)
+             caption="Mean of all training images of each digit: what a typical one looks like")

@@ -102,11 +102,11 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     choices.filter(has_text=re.compile(r"^7$")).click()  # ...then right
     assert wait_for(lambda: page.get_by_text("Saved as a 7").count() > 0)
 
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="My drawings").click()
+    page.get_by_role("link", name="My drawings", exact=True).click()
     drawings = page.locator('[data-testid="stMetric"]').filter(has_text="Drawings")
     assert wait_for(lambda: drawings.count() and drawings.locator('[data-testid="stMetricValue"]').inner_text() == "1")
 
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Class").click()
+    page.get_by_role("link", name="Class", exact=True).click()
     tally = page.locator('[data-testid="stMetric"]').filter(has_text="Read right")
     assert wait_for(lambda: tally.count() and tally.locator('[data-testid="stMetricValue"]').inner_text() == "100%")
     page.close()

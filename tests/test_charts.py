@@ -74,3 +74,8 @@ def test_saliency_overlay_is_grey_where_nothing_matters_and_accent_where_all_doe
     assert out.shape == (1, 2, 3) and out.dtype == np.uint8
     assert out[0, 0, 0] == out[0, 0, 1] == out[0, 0, 2]  # grey
     assert tuple(out[0, 1]) == (0xE4, 0x57, 0x2E)
+
+
+def test_pixelated_keeps_uint8_grey_levels():
+    out = charts.pixelated(np.array([[0, 128, 255]], np.uint8), scale=2)
+    np.testing.assert_array_equal(out[0], [0, 0, 128, 128, 255, 255])
