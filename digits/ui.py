@@ -33,11 +33,28 @@ def examples(name: str) -> dict[str, np.ndarray]:
     return artifacts.load_examples(artifacts.model_dir(name))
 
 
+def route_through_app() -> None:
+    """Serve a deep link through the router even when it is the server's first visit.
+
+    With a ``pages/`` folder beside app.py, Streamlit starts in its legacy
+    multipage mode, and a first visit to, say, /class runs pages/classroom.py
+    alone: no st.navigation, file names in the sidebar, for every session
+    until one runs app.py (streamlit/runtime/pages_manager.py). Leaving that
+    mode and rerunning sends this session through app.py, to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def model_picker() -> str:
     """A sidebar select box of the trained models; the choice follows the user across pages.
 
     When no model is installed, the page says how to train one and stops there.
     """
+    route_through_app()
     names = artifacts.list_models()
     if not names:
         st.error(

@@ -7,6 +7,7 @@ import streamlit as st
 
 from digits import charts, evaluate, ui
 
+ui.route_through_app()
 st.title("Class")
 st.caption("Everyone drawing on this server, live. Ask the class to draw on their own devices at this "
            "page's address and tell the network whether it was right: each labelled drawing counts here.")

@@ -110,3 +110,13 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     tally = page.locator('[data-testid="stMetric"]').filter(has_text="Read right")
     assert wait_for(lambda: tally.count() and tally.locator('[data-testid="stMetricValue"]').inner_text() == "100%")
     page.close()
+
+
+def test_a_deep_link_as_the_first_visit_still_goes_through_the_router():
+    # A fresh server, so that this is the first visit it ever gets.
+    with browser.streamlit_server() as server, browser.browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{server.url}/mistakes")
+        page.locator("h1").filter(has_text="Mistakes").wait_for(timeout=30_000)
+        assert wait_for(lambda: page.get_by_role("link", name="Training", exact=True).count() == 1)
+        assert page.get_by_role("link", name="app", exact=True).count() == 0  # no file names
