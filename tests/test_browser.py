@@ -112,9 +112,10 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     page.close()
 
 
-def test_a_deep_link_as_the_first_visit_still_goes_through_the_router():
+def test_a_deep_link_as_the_first_visit_still_goes_through_the_router(app):
+    _, chromium = app
     # A fresh server, so that this is the first visit it ever gets.
-    with browser.streamlit_server() as server, browser.browser() as chromium:
+    with browser.streamlit_server() as server:
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{server.url}/mistakes")
         page.locator("h1").filter(has_text="Mistakes").wait_for(timeout=30_000)
