@@ -126,20 +126,23 @@ def make_dataset(
     With ``redrawn`` (the same digits redrawn with a canvas pen, `digits.synth.redraw_many`),
     each image is shown in its redrawn form with probability ``redraw``, drawn anew every epoch.
     """
-    alternative = x if redrawn is None else redrawn
-    ds = tf.data.Dataset.from_tensor_slices((x, alternative, y))
+    # The redrawn copy and the per-batch choice exist only when there is something to choose.
+    ds = tf.data.Dataset.from_tensor_slices((x, y) if redrawn is None else (x, redrawn, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     counter = tf.data.Dataset.counter(seed * 1_000_003)  # a fresh random draw per batch
 
-    def choose(batch, step):
-        original, redrawn_batch, labels = batch
-        pick = tf.random.stateless_uniform(tf.shape(labels), seed=[seed + 7, tf.cast(step, tf.int32)]) < redraw
-        images = tf.where(pick[:, None, None], redrawn_batch, original)
+    def prepare(batch, step):
+        if redrawn is None:
+            images, labels = batch
+        else:
+            original, redrawn_batch, labels = batch
+            pick = tf.random.stateless_uniform(tf.shape(labels), seed=[seed + 7, tf.cast(step, tf.int32)]) < redraw
+            images = tf.where(pick[:, None, None], redrawn_batch, original)
         # Scale to [0, 1] and add the channel axis the convolutions expect.
         return tf.cast(images, tf.float32)[..., None] / 255.0, labels
 
-    ds = tf.data.Dataset.zip(ds.batch(batch_size), counter).map(choose, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.zip(ds.batch(batch_size), counter).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         augmenter = geometric_augmenter(seed)
         ds = tf.data.Dataset.zip(ds, counter).map(

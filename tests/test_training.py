@@ -121,3 +121,11 @@ def test_drawings_are_split_and_mixed_in_as_a_small_share():
         finetune.split_drawings(Drawings(ids=np.arange(1), created=np.zeros(1), sessions=["s"], models=["m"],
                                          labels=np.zeros(1, int), predicted=np.zeros(1, int),
                                          probs=np.zeros((1, 10), np.float32), images=np.zeros((1, 28, 28))))
+
+
+@pytest.mark.parametrize("redraw, expected", [(0.0, 0.0), (1.0, 1.0)])
+def test_redraw_share_picks_the_redrawn_copy(redraw, expected):
+    x, redrawn = np.zeros((6, 28, 28), np.uint8), np.full((6, 28, 28), 255, np.uint8)
+    images, labels = next(iter(training.make_dataset(x, np.arange(6), 6, redrawn=redrawn, redraw=redraw)))
+    np.testing.assert_allclose(images.numpy(), expected)
+    np.testing.assert_array_equal(labels, np.arange(6))
