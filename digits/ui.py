@@ -7,7 +7,7 @@ import sqlite3
 import numpy as np
 import streamlit as st
 
-from digits import artifacts, config
+from digits import artifacts, charts, config, evaluate, store
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -121,8 +121,6 @@ def large_prediction() -> None:
 @st.cache_resource
 def drawings_db():
     """One connection to the drawings database for the whole server (SQLite serialises the writes)."""
-    from digits import store
-
     return store.connect()
 
 
@@ -138,8 +136,6 @@ def save_label(label: int) -> None:
 
     Called only from a widget's callback, so nothing is stored without a click.
     """
-    from digits import store
-
     current = st.session_state.get("current")
     if current is None:
         return
@@ -166,10 +162,30 @@ def save_picked(widget_key: str) -> None:
 
 def stored_drawings(since: float = 0.0):
     """Every labelled drawing in the database, or None (after saying why) when it cannot be opened."""
-    from digits import store
-
     try:
         return store.load(drawings_db(), since)
     except (store.StoreError, OSError, sqlite3.Error) as error:
         st.error(f"The drawings database could not be read: {error}")
         return None
+
+
+def clicked_cell(event) -> tuple[int, int] | None:
+    """(true, predicted) of the confusion-matrix cell just clicked, or None."""
+    points = event.selection.points if event and event.selection else []
+    return (int(points[0]["y"]), int(points[0]["x"])) if points else None
+
+
+def show_cell(cell: tuple[int, int], labels: np.ndarray, probs: np.ndarray, images: np.ndarray,
+              first: str, what: str) -> None:
+    """The images in one confusion-matrix cell, most confident mistakes first, with their probabilities.
+
+    The heading reads "{first} 4, read as 9: 3 {what}s"; the container is keyed
+    "cell" so a browser test can find exactly these images.
+    """
+    true, predicted = cell
+    chosen = evaluate.select_mistakes(labels, probs, [true], [predicted])
+    with st.container(key="cell"):
+        st.subheader(f"{first} {true}, read as {predicted}: {len(chosen)} {what}{'s' * (len(chosen) != 1)}")
+        if len(chosen):
+            st.image([charts.pixelated(images[i], 4) for i in chosen],
+                     caption=[probability_caption(probs[i]) for i in chosen], width=112)

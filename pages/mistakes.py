@@ -19,15 +19,9 @@ rates = st.toggle("Show rates (each row sums to 100 %)", key="rates")
 figure = charts.confusion_heatmap(confusion, evaluate.normalise_rows(confusion) if rates else None)
 event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="confusion")
 
-points = event.selection.points if event and event.selection else []
-if points:
-    true, predicted = int(points[0]["y"]), int(points[0]["x"])
-    cell = evaluate.select_mistakes(labels, probs, [true], [predicted])
-    with st.container(key="cell"):  # keyed, so a browser test can find exactly these digits
-        st.subheader(f"True {true}, read as {predicted}: {len(cell)} test digit{'s' * (len(cell) != 1)}")
-        if len(cell):
-            st.image([charts.pixelated(images[i] / 255, 4) for i in cell],
-                     caption=[ui.probability_caption(probs[i]) for i in cell], width=112)
+cell = ui.clicked_cell(event)
+if cell:
+    ui.show_cell(cell, labels, probs, images, first="True", what="test digit")
 else:
     st.info("Click a red cell to see the test digits in it, most confident mistakes first.",
             icon=":material/touch_app:")

@@ -36,15 +36,9 @@ cards[2].metric("Mistakes", int(round((1 - metrics["accuracy"]) * len(ids))))
 confusion = np.array(metrics["confusion"])
 event = st.plotly_chart(charts.confusion_heatmap(confusion, title="Confusion matrix (your drawings)"),
                         on_select="rerun", selection_mode="points", key="my_confusion")
-points = event.selection.points if event and event.selection else []
-if points:
-    true, predicted = int(points[0]["y"]), int(points[0]["x"])
-    cell = evaluate.select_mistakes(labels, probs, [true], [predicted])
-    with st.container(key="cell"):
-        st.subheader(f"Drawn as {true}, read as {predicted}: {len(cell)}")
-        if len(cell):
-            st.image([charts.pixelated(images[i], 4) for i in cell],
-                     caption=[ui.probability_caption(probs[i]) for i in cell], width=112)
+cell = ui.clicked_cell(event)
+if cell:
+    ui.show_cell(cell, labels, probs, images, first="Drawn as", what="drawing")
 
 st.subheader("Drawings the model gets wrong")
 wrong = evaluate.misclassified(labels, probs)
