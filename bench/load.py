@@ -44,7 +44,7 @@ async def draw(page, strokes) -> None:
     canvas = page.locator("canvas.upper-canvas").first
     box = await canvas.bounding_box()
     for stroke in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        points = browser.canvas_points(box, stroke)
         await page.mouse.move(*points[0])
         await page.mouse.down()
         for point in points[1:]:

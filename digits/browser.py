@@ -120,11 +120,19 @@ def canvas_box(page) -> dict:
     return canvas.bounding_box()
 
 
+def canvas_points(box: dict, stroke: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Screen coordinates of a stroke given in fractions (x, y) of the canvas's on-screen ``box``."""
+    return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+
+
 def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 6) -> None:
-    """Draw ``strokes`` (fractions of the canvas) with the mouse, one press per stroke."""
+    """Draw ``strokes`` (fractions of the canvas) with the mouse, one press per stroke.
+
+    Returns right after the last stroke's mouse-up.
+    """
     box = canvas_box(page)
     for stroke in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        points = canvas_points(box, stroke)
         page.mouse.move(*points[0])
         page.mouse.down()
         for point in points[1:]:
