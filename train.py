@@ -21,9 +21,22 @@ import keras
 import numpy as np
 
 from digits import artifacts, config, data, evaluate, network, synth, training
+from digits.atomic import reserve, storage_advice
 
 # A smoke run's subset sizes: enough for every class, small enough for seconds.
 DRY_RUN = dict(fit=512, val=256, test=500, epochs=1)
+# Room checked for in the output folder before training: a run's four files take at most 1.5 MB.
+RESERVE_BYTES = 8 << 20
+
+
+class SaveError(RuntimeError):
+    """The output folder cannot take the run's artifacts."""
+
+
+def cannot_save(out: Path, error: OSError, when: str) -> SaveError:
+    advice = storage_advice(error) or "check the folder"
+    return SaveError(f"cannot write the model to {out}: {error}. In short, {advice} (or pass --out). "
+                     f"{when}; the artifacts already in {out} are unchanged.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,6 +166,11 @@ def main(argv: list[str] | None = None) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     keras.utils.set_random_seed(args.seed)
     started = time.perf_counter()
+    out = artifacts.model_dir(run_name(args), args.out)
+    try:  # a read-only or full disk is found now, not after training
+        reserve(out, RESERVE_BYTES)
+    except OSError as error:
+        raise cannot_save(out, error, "Nothing was trained") from error
 
     # Prepare the data: the official split, a stratified validation set held out of training.
     (x_train, y_train), (x_test, y_test) = data.load_mnist(args.data_dir)
@@ -189,8 +207,10 @@ def main(argv: list[str] | None = None) -> dict:
     # Save an uncompiled copy: the optimizer's state would triple the file for nothing.
     export = network.build(args.arch)
     export.set_weights(model.get_weights())
-    out = artifacts.model_dir(name, args.out)
-    artifacts.save_run(out, export, history, report, examples)
+    try:
+        artifacts.save_run(out, export, history, report, examples)
+    except OSError as error:
+        raise cannot_save(out, error, "The trained model could not be saved") from error
 
     print(
         f"\n{name}: test accuracy {metrics['accuracy']:.2%}, loss {metrics['loss']:.4f}, "
@@ -212,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict:
 if __name__ == "__main__":
     try:
         main()
-    except data.MnistError as error:
+    except (data.MnistError, SaveError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit("interrupted: nothing was saved; the artifacts already in model/ are unchanged")

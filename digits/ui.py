@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from digits import artifacts, charts, config, evaluate, store
+from digits.atomic import storage_advice
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -150,7 +151,14 @@ def save_label(label: int) -> None:
                 model=current["model"], session=session_id())}
         st.session_state["saved"] = {**saved, "label": label}
     except (store.StoreError, OSError, sqlite3.Error) as error:
-        st.session_state["save_error"] = str(error)
+        st.session_state["save_error"] = storage_message(error)
+
+
+def storage_message(error: BaseException) -> str:
+    """A failed read or write of data/, said with what to do about it."""
+    advice = storage_advice(error) or "check that the folder exists and is writable"
+    return (f"{error}. In short, {advice}. The drawings folder is `{config.DATA_DIR}`; "
+            f"to use another, start the app with `DIGITS_DATA_DIR=/a/writable/folder make run`.")
 
 
 def save_picked(widget_key: str) -> None:
@@ -165,7 +173,7 @@ def stored_drawings(since: float = 0.0):
     try:
         return store.load(drawings_db(), since)
     except (store.StoreError, OSError, sqlite3.Error) as error:
-        st.error(f"The drawings database could not be read: {error}")
+        st.error(f"The drawings database could not be read: {storage_message(error)}")
         return None
 
 

@@ -65,8 +65,8 @@ with right:
               args=(digit,))
     st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=ui.save_picked, args=(f"label-{key}",))
     if "save_error" in st.session_state:
-        st.error(f"Could not save the drawing: {st.session_state.pop('save_error')}. "
-                 "Check that the data/ folder is writable and the disk is not full.")
+        st.error(f"Could not save the drawing: {st.session_state.pop('save_error')} "
+                 "Your drawing is still here: click again once that is fixed.", icon=":material/error:")
     elif saved.get("key") == key:
         st.caption(f"Saved as a **{saved['label']}**: thank you. See it on the My drawings page.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from digits import config, data
 
 ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60  # an AppTest's first run loads TensorFlow and the model
 
 
 def fake_split(n_train: int = 1000, n_test: int = 200, seed: int = 0):
@@ -58,3 +60,49 @@ def stroke_canvas(points, size=(320, 320), width=22) -> np.ndarray:
     rgba = np.zeros(size + (4,), np.uint8)
     rgba[..., 3] = alpha
     return rgba
+
+
+class FakeCanvas:
+    """What st_canvas returns: image_data is None until something is drawn."""
+
+    image_bytes = b"\x89PNG canvas"
+
+    def __init__(self, image_data):
+        self.image_data = image_data
+        # The component's JSON changes with every stroke; the ink sum stands in for it.
+        self.json_data = None if image_data is None else {"objects": [int(image_data[..., 3].sum())]}
+
+
+@contextlib.contextmanager
+def fake_canvas(image_data):
+    """Stand in for the canvas component's module, so the page gets ``image_data`` as drawn.
+
+    The real module is not imported: it registers a browser component, which
+    outside a running server depends on what was imported before. Only this
+    one entry of sys.modules is swapped and restored: restoring all of it would
+    drop TensorFlow, which cannot be loaded twice in one process.
+    """
+    import sys
+    import types
+
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = lambda **kwargs: FakeCanvas(image_data)
+    previous = sys.modules.get("streamlit_drawable_canvas")
+    sys.modules["streamlit_drawable_canvas"] = module
+    try:
+        yield
+    finally:
+        if previous is None:
+            del sys.modules["streamlit_drawable_canvas"]
+        else:
+            sys.modules["streamlit_drawable_canvas"] = previous
+
+
+def run_draw_page(image_data, at=None):
+    """Run (or rerun) the draw page with the canvas reporting ``image_data``."""
+    from streamlit.testing.v1 import AppTest
+
+    with fake_canvas(image_data):
+        at = at or AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
+        at.run()
+    return at

@@ -1,16 +1,12 @@
 """Every page renders under streamlit.testing (AppTest), with the canvas stubbed."""
 
-import contextlib
 from unittest import mock
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, stroke_canvas
-
-TIMEOUT = 60  # the first run loads TensorFlow and the model
-
+from tests.conftest import ROOT, TIMEOUT, fake_canvas, run_draw_page, stroke_canvas
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
@@ -20,49 +16,6 @@ def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
-
-
-class FakeCanvas:
-    """What st_canvas returns: image_data is None until something is drawn."""
-
-    image_bytes = b"\x89PNG canvas"
-
-    def __init__(self, image_data):
-        self.image_data = image_data
-        # The component's JSON changes with every stroke; the ink sum stands in for it.
-        self.json_data = None if image_data is None else {"objects": [int(image_data[..., 3].sum())]}
-
-
-@contextlib.contextmanager
-def fake_canvas(image_data):
-    """Stand in for the canvas component's module, so the page gets ``image_data`` as drawn.
-
-    The real module is not imported: it registers a browser component, which
-    outside a running server depends on what was imported before. Only this
-    one entry of sys.modules is swapped and restored: restoring all of it would
-    drop TensorFlow, which cannot be loaded twice in one process.
-    """
-    import sys
-    import types
-
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **kwargs: FakeCanvas(image_data)
-    previous = sys.modules.get("streamlit_drawable_canvas")
-    sys.modules["streamlit_drawable_canvas"] = module
-    try:
-        yield
-    finally:
-        if previous is None:
-            del sys.modules["streamlit_drawable_canvas"]
-        else:
-            sys.modules["streamlit_drawable_canvas"] = previous
-
-
-def run_draw_page(image_data, at: AppTest | None = None) -> AppTest:
-    with fake_canvas(image_data):
-        at = at or AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
-        at.run()
-    return at
 
 
 def test_app_starts_on_the_draw_page():
