@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import tensorflow as tf
 
 from digits import config
 from digits.artifacts import load_model, model_dir
+from digits.preprocess import Steps, preprocess_steps
 
 
 class Classifier:
@@ -75,3 +77,33 @@ def read_answer(probs: np.ndarray) -> tuple[int, float, int | None]:
     top, second = int(order[0]), int(order[1])
     unsure = probs[top] < UNSURE_BELOW or probs[top] - probs[second] < CLOSE_MARGIN
     return top, float(probs[top]), second if unsure else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the draw page shows for one drawing."""
+
+    steps: Steps  # the preprocessing, step by step; steps.centred is the model's input
+    probs: np.ndarray  # (10,) float32, sums to 1
+    digit: int
+    confidence: float
+    runner_up: int | None  # a close second when the network is unsure
+
+
+def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
+    """The draw page's whole path: canvas -> 28x28 input -> probabilities -> answer.
+
+    Parameters
+    ----------
+    rgba : (H, W, 4) uint8 ndarray
+        The canvas; ink is the alpha channel. Not modified.
+
+    Returns
+    -------
+    Reading, or None when there is nothing to read (a blank canvas or a speck).
+    """
+    steps = preprocess_steps(rgba)
+    if steps is None:
+        return None
+    probs = classifier.predict_proba(steps.centred[None])[0]
+    return Reading(steps, probs, *read_answer(probs))

@@ -6,8 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from digits import charts, config, ui
-from digits.inference import read_answer
-from digits.preprocess import preprocess_steps
+from digits.inference import read_canvas
 
 st.title("Draw a digit")
 name = ui.model_picker()
@@ -38,21 +37,20 @@ with left:
         st.rerun()
 
 fresh = canvas.image_data is not None and canvas.json_data != st.session_state.get("stale_drawing")
-steps = preprocess_steps(canvas.image_data) if fresh else None
+reading = read_canvas(ui.load_or_explain(ui.classifier, name), canvas.image_data) if fresh else None
 with right:
-    if steps is None:
+    if reading is None:
         st.session_state.pop("drawing", None)
         st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
                 "The network's answer appears here as you draw.", icon=":material/draw:")
         st.stop()
+    steps, probs, digit, runner_up = reading.steps, reading.probs, reading.digit, reading.runner_up
     st.session_state["drawing"] = steps.centred  # the Inside page explains this same input
-    probs = ui.load_or_explain(ui.classifier, name).predict_proba(steps.centred[None])[0]
-    digit, confidence, runner_up = read_answer(probs)
     ui.large_prediction()
     with st.container(key="answer"):
-        st.metric("Prediction", digit, help=f"{confidence:.1%} sure")
+        st.metric("Prediction", digit, help=f"{reading.confidence:.1%} sure")
     if runner_up is None:
-        st.success(f"**{digit}**, {confidence:.0%} sure.")
+        st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
     else:
         st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
     st.plotly_chart(charts.probability_bars(probs), key="probabilities", config={"displayModeBar": False})

@@ -1,10 +1,19 @@
-"""Property-based tests: canvas_to_mnist on thousands of generated canvases, good and bad."""
+"""Property-based tests: the draw page's whole path on thousands of generated canvases, good and bad.
+
+Each canvas goes through what the draw page does with it: preprocessing
+(`read_canvas`: crop, fit, centre), the shipped model's probabilities, the
+answer and its "unsure" rule, and every image and chart the page builds.
+"""
+
+import functools
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from digits import charts
+from digits.inference import load_classifier, read_canvas
 from digits.preprocess import canvas_to_mnist
 
 KINDS = ["empty", "pixel", "full", "noise", "strokes", "border", "faint", "speckle"]
@@ -45,19 +54,38 @@ thin = st.builds(make_canvas, st.integers(1, 4), st.integers(300, 2000), st.samp
                  st.integers(0, 2**32 - 1))
 
 
+@functools.cache
+def classifier():
+    return load_classifier()  # the shipped default model, loaded once for all examples
+
+
 def check(rgba: np.ndarray) -> None:
     before = rgba.copy()
-    out = canvas_to_mnist(rgba)
+    reading = read_canvas(classifier(), rgba)
     np.testing.assert_array_equal(rgba, before)  # never modifies its input
-    if out is not None:
-        assert out.shape == (28, 28) and out.dtype == np.float32
-        assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
+    out = canvas_to_mnist(rgba)
+    if reading is None:
+        assert out is None
+        return
+    np.testing.assert_array_equal(out, reading.steps.centred)
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
+    probs = reading.probs
+    assert probs.shape == (10,) and np.isfinite(probs).all() and abs(probs.sum() - 1) < 1e-4
+    assert reading.digit == probs.argmax() and reading.confidence == probs.max()
+    assert reading.runner_up is None or reading.runner_up != reading.digit
+    # Everything the page draws from it.
+    assert charts.pixelated(out, 8).shape == (224, 224)
+    for image in (reading.steps.ink, reading.steps.crop, reading.steps.fitted, out):
+        shown = charts.fit_to(image, 200)
+        assert shown.dtype == np.uint8 and shown.size > 0
+    assert len(charts.probability_bars(probs).data) >= 1
 
 
 @pytest.mark.slow
 @settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(canvases)
-def test_any_canvas_gives_none_or_a_valid_image(rgba):
+def test_any_canvas_gives_the_prompt_or_a_valid_answer(rgba):
     check(rgba)
 
 
