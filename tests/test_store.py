@@ -92,3 +92,33 @@ def test_concurrent_writers_lose_no_row(tmp_path):
         assert p.exitcode == 0
     sessions = set(store.load(store.connect(path)).sessions)
     assert sessions == {f"worker{w}-{i}" for w in range(4) for i in range(200)}
+
+
+def test_threads_sharing_the_server_connection_get_their_own_ids(tmp_path):
+    """The app shares one connection among its sessions' threads: every add must stay whole."""
+    import threading
+
+    conn = store.connect(tmp_path / "d.sqlite")
+    ids: dict[int, list[int]] = {t: [] for t in range(8)}
+    errors = []
+
+    def write(thread: int) -> None:
+        for i in range(200):
+            try:
+                ids[thread].append(store.add(conn, **drawing(thread * 1000 + i)))
+                if i % 20 == 0:
+                    store.load(conn)  # the Class page reads while others write
+            except Exception as error:  # collected: an assert in a thread would not fail the test
+                errors.append(repr(error))
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rows = store.load(conn)
+    assert len(rows) == 1600
+    by_id = dict(zip(rows.ids.tolist(), rows.sessions))
+    for thread, added in ids.items():  # each id returned to a thread is that thread's drawing
+        assert [by_id[i] for i in added] == [f"s{thread * 1000 + i}" for i in range(200)]
