@@ -14,7 +14,8 @@ context shows the Class page, as a projector would. The run has two parts:
 
 Prints the errors (timeouts, page errors, exceptions shown on a page), page
 load and stroke-to-answer times, the server's CPU per drawing and its memory
-before, during and after. The drawings go to a temporary database.
+before, during and after. The drawings go to a temporary database. Exits
+with status 1 when there was any error or no drawing was read.
 """
 
 from __future__ import annotations
@@ -202,6 +203,8 @@ def main() -> None:
         print(f"  while drawing               {m0:.0f} MiB after {d0} drawings -> {m1:.0f} MiB after {d1}: "
               f"{(m1 - m0) / (d1 - d0) * 1024:+.0f} KiB per drawing")
     print("  samples (drawings, MiB)     " + ", ".join(f"({d}, {m:.0f})" for d, m in results.memory))
+    if results.errors or not results.drawings:
+        sys.exit(f"FAILED: {len(results.errors)} errors, {results.drawings} drawings")
 
 
 if __name__ == "__main__":
