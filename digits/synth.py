@@ -78,10 +78,13 @@ def filled_parts(mask: np.ndarray, radius: float) -> np.ndarray:
         The union of every disc of ``radius`` inside ``mask`` (a morphological
         opening), with a one-pixel anti-aliased edge.
     """
-    centres = distance_transform_edt(mask) >= radius
+    # Pad with background: without it, ink touching the array's edge would seem to go on beyond it.
+    padded = np.pad(mask, 1)
+    centres = distance_transform_edt(padded) >= radius
     if not centres.any():
         return np.zeros(mask.shape, np.float32)
-    return np.clip(radius - distance_transform_edt(~centres) + 0.5, 0.0, 1.0).astype(np.float32)
+    filled = np.clip(radius - distance_transform_edt(~centres) + 0.5, 0.0, 1.0).astype(np.float32)
+    return filled[1:-1, 1:-1]
 
 
 def render_digit(
