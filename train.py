@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="name of the saved model folder (default: the architecture, plus -quick or -dry-run)")
     parser.add_argument("--redraw", type=float, default=None,
                         help="share of training digits shown redrawn with a canvas pen, 0 to 1: reads drawings "
-                             "better, MNIST slightly worse (default: the architecture's recipe, 0)")
+                             "better (default: the architecture's recipe: 0.5 for strong, 0 for the others)")
     parser.add_argument("--with-drawings", action="store_true",
                         help="fine-tune the trained --arch model with the labelled drawings, holding a quarter "
                              "out, and save it as <arch>-drawings (default: off)")

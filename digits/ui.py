@@ -77,7 +77,7 @@ def model_picker() -> str:
     if not names:
         st.error(
             f"No trained model found in `{config.MODEL_DIR}`. Train one with "
-            "`python train.py` (about 15 minutes) or `python train.py --quick` (about a minute)."
+            "`python train.py` (about 20 minutes) or `python train.py --quick` (about a minute)."
         )
         st.stop()
     # Widget state is dropped when a page without the widget runs, so the
