@@ -111,9 +111,13 @@ def finetune_with_drawings(args, recipe, fit, val, test):
     (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = fit, val, test
     drawings = finetune.split_drawings(store.load(store.connect(args.drawings_db)), seed=args.seed)
     model = artifacts.load_model(artifacts.model_dir(args.arch, args.out) / config.MODEL_FILE)
-    before = Classifier(model)
-    scores = {"before": {"held_out_drawings": finetune.accuracy(before.predict_proba, drawings.x_held, drawings.y_held),
-                         "mnist_test": finetune.accuracy(before.predict_proba, x_test, y_test)}}
+
+    def judge() -> dict[str, float]:
+        predict = Classifier(model).predict_proba
+        return {"held_out_drawings": finetune.accuracy(predict, drawings.x_held, drawings.y_held),
+                "mnist_test": finetune.accuracy(predict, x_test, y_test)}
+
+    scores = {"before": judge()}
     print(f"Fine-tuning {args.arch!r} with {len(drawings.y_train)} drawings ({len(drawings.y_held)} held out); "
           f"before: {scores['before']['held_out_drawings']:.2%} of held-out drawings, "
           f"{scores['before']['mnist_test']:.2%} of MNIST test")
@@ -121,9 +125,7 @@ def finetune_with_drawings(args, recipe, fit, val, test):
     fit_ds = training.make_dataset(x_mix, y_mix, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed)
     history = training.fit(model, fit_ds, training.make_dataset(x_val, y_val, 1000), recipe, verbose=args.verbose)
-    after = Classifier(model)
-    scores["after"] = {"held_out_drawings": finetune.accuracy(after.predict_proba, drawings.x_held, drawings.y_held),
-                       "mnist_test": finetune.accuracy(after.predict_proba, x_test, y_test)}
+    scores["after"] = judge()
     scores.update(trained_on=len(drawings.y_train), held_out=len(drawings.y_held))
     return model, history, scores
 
@@ -166,7 +168,8 @@ def main(argv: list[str] | None = None) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     keras.utils.set_random_seed(args.seed)
     started = time.perf_counter()
-    out = artifacts.model_dir(run_name(args), args.out)
+    name = run_name(args)
+    out = artifacts.model_dir(name, args.out)
     try:  # a read-only or full disk is found now, not after training
         reserve(out, RESERVE_BYTES)
     except OSError as error:
@@ -195,7 +198,6 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Evaluate once, on the test set that chose nothing.
     probs = model.predict(training.make_dataset(x_test, y_test, 1000), verbose=0)
-    name = run_name(args)
     report, examples = summarise(
         name, args, recipe, model, history, probs, (x_train, y_train), (x_test, y_test), len(x_fit), len(x_val)
     )

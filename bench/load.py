@@ -147,7 +147,7 @@ async def classroom(server, sessions: int, seconds: float, think: float, arrive_
     async with async_playwright() as p:
         chromium = await p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
         doors = asyncio.Semaphore(arrive_at_once)
-        marks["arrival"] = (time.monotonic(), server.cpu_seconds())
+        marks["arrival"] = time.monotonic()
         pages = await asyncio.gather(*(arrive(chromium, server.url, n, doors, results) for n in range(sessions)))
         marks["drawing"] = (time.monotonic(), server.cpu_seconds(), server.memory_mb())
         deadline = time.monotonic() + seconds
@@ -178,7 +178,7 @@ def main() -> None:
         before = server.memory_mb()
         results, marks = asyncio.run(classroom(server, args.sessions, args.seconds, args.think, args.arrive))
         after = server.memory_mb()
-    (t0, cpu0), (t1, cpu1, at_start), (t2, cpu2) = marks["arrival"], marks["drawing"], marks["end"]
+    t0, (t1, cpu1, at_start), (t2, cpu2) = marks["arrival"], marks["drawing"], marks["end"]
     cores = os.cpu_count() or 1
     print(f"{args.sessions} sessions (+1 on the Class page), drawing together for {t2 - t1:.0f} s "
           f"after {t1 - t0:.0f} s of arrivals; think time {args.think:g} s")

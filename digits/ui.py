@@ -138,7 +138,7 @@ def large_prediction() -> None:
 
 @st.cache_resource
 def drawings_db():
-    """One connection to the drawings database for the whole server (SQLite serialises the writes)."""
+    """One connection to the drawings database for the whole server (store.Connection's lock takes turns)."""
     return store.connect()
 
 

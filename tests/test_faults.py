@@ -21,7 +21,7 @@ import pytest
 
 from digits import config, data, store
 from digits.atomic import reserve, storage_advice, write_bytes_atomic
-from tests.conftest import ROOT, fake_canvas, run_draw_page, stroke_canvas
+from tests.conftest import ROOT, TIMEOUT, fake_canvas, run_draw_page, stroke_canvas
 
 ONE = stroke_canvas([(40, 160), (280, 160)], width=22)
 
@@ -242,8 +242,6 @@ def test_saving_on_a_full_disk_explains_and_a_retry_works_once_there_is_room(sma
 
 def test_my_drawings_and_class_explain_an_unreadable_data_folder(read_only, monkeypatch):
     from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import TIMEOUT
 
     monkeypatch.setattr(config, "DATA_DIR", read_only())
     for page in ("my_drawings", "classroom"):

@@ -1,6 +1,5 @@
 """Every page renders under streamlit.testing (AppTest), with the canvas stubbed."""
 
-from unittest import mock
 
 import numpy as np
 import pytest
