@@ -9,8 +9,13 @@ from digits import charts, evaluate, ui
 
 ui.route_through_app()
 st.title("Class")
-st.caption("Everyone drawing on this server, live. Ask the class to draw on their own devices at this "
-           "page's address and tell the network whether it was right: each labelled drawing counts here.")
+address, problem = ui.student_address(st.context.url, "classroom")
+if address:
+    st.markdown(f"## :material/draw: Draw at `{address}`")
+if problem:
+    st.warning(problem, icon=":material/wifi_off:")
+st.caption("Everyone drawing on this server, live. Students draw on their own devices at that address "
+           "and tell the network whether it was right: each labelled drawing counts here.")
 since = st.session_state.setdefault("lesson_start", 0.0)
 if st.button("Start a new lesson", key="new_lesson", icon=":material/restart_alt:",
              help="Count only the drawings labelled from now on (nothing is deleted)."):

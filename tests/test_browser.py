@@ -109,6 +109,10 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     page.get_by_role("link", name="Class", exact=True).click()
     tally = page.locator('[data-testid="stMetric"]').filter(has_text="Read right")
     assert wait_for(lambda: tally.count() and tally.locator('[data-testid="stMetricValue"]').inner_text() == "100%")
+    # The address students draw at, from the browser's own URL; this test server listens on
+    # loopback only, and the page says that other devices cannot reach it.
+    assert page.locator("h2").filter(has_text=f"Draw at {url}").count() == 1
+    assert page.get_by_text("listens on 127.0.0.1 only").count() == 1
     page.close()
 
 
