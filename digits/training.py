@@ -40,7 +40,9 @@ RECIPES = {
 QUICK = dict(epochs=2, patience=2, learning_rate=3e-3, schedule="cosine", augment=False, redraw=0.0)
 
 
-# Fine-tuning with people's drawings: a short, gentle continuation of a trained model.
+# Fine-tuning with people's drawings: a short, gentle continuation of a trained model. It shows
+# digits as they are: keeping strong's redraw share measured no better (fine-tuned on 800 simulated
+# drawings, 99.05 % on the drawn-digit benchmark against 99.00 % without) and adds 30 s of redrawing.
 FINETUNE = dict(epochs=2, patience=2, learning_rate=1e-4, schedule="constant", redraw=0.0)
 
 
