@@ -130,7 +130,10 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None,
     fig = go.Figure()
     fig.add_heatmap(
         z=errors, x=labels, y=labels, colorscale="Reds", zmin=0, zmax=top, showscale=True,
-        colorbar=dict(title="rate", tickformat=".0%") if rates is not None else dict(title="count", tickformat=",d"),
+        # Whole counts only (a scale up to 3 would otherwise tick 0, 0.5, 1… as "0, 1, 1…"), and
+        # rates to two significant decimals (test-set error rates are fractions of a percent).
+        colorbar=dict(title="rate", tickformat=".2~%") if rates is not None
+        else dict(title="count", tickformat=",d", tick0=0, dtick=max(1, int(np.ceil(top / 5)))),
         hoverongaps=False,
         hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
     )
@@ -263,6 +266,26 @@ def pixelated(image: np.ndarray, scale: int = 8) -> np.ndarray:
     return np.repeat(np.repeat(grey, scale, axis=0), scale, axis=1)
 
 
-def fit_to(image: np.ndarray, size: int) -> np.ndarray:
-    """Pixelate ``image`` so its longest side is about ``size`` pixels (at least 1x)."""
-    return pixelated(image, max(1, size // max(image.shape)))
+def fit_to(image: np.ndarray, size: int, square: bool = False) -> np.ndarray:
+    """Pixelate ``image`` so its longest side is about ``size`` pixels (at least 1x).
+
+    With ``square``, it is centred on a square of background (0) as wide as that
+    side, so that images of any shape line up in a row of equal columns.
+
+    Parameters
+    ----------
+    image : (H, W) ndarray: uint8, or float in [0, 1]
+
+    Returns
+    -------
+    (H * k, W * k) uint8 ndarray, or (S, S) with S = max(H, W) * k when ``square``
+    """
+    big = pixelated(image, max(1, size // max(image.shape[:2])))
+    if not square:
+        return big
+    h, w = big.shape[:2]
+    side = max(h, w)
+    out = np.zeros((side, side) + big.shape[2:], np.uint8)
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top:top + h, left:left + w] = big
+    return out

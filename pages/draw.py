@@ -79,6 +79,6 @@ with st.expander("How a drawing becomes a 28 × 28 input", expanded=False):
         (steps.centred, "4. Centre of mass placed at the centre of 28 × 28"),
     ]
     for col, (image, caption) in zip(cols, shown):
-        col.image(charts.fit_to(image, 200), caption=caption, width=200)
+        col.image(charts.fit_to(image, 200, square=True), caption=caption, width=200)
     st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
                "like the images the network learnt from, wherever and however large you draw.")

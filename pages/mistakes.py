@@ -33,7 +33,9 @@ with left:
     st.dataframe([{"true": t, "read as": p, "count": n} for t, p, n in pairs], hide_index=True, key="pairs")
 with right:
     st.subheader("Per-class scores")
-    st.dataframe(ui.per_class_rows(report["test"]["per_class"]), hide_index=True, key="per_class")
+    score = st.column_config.NumberColumn(format="%.4f")
+    st.dataframe(ui.per_class_rows(report["test"]["per_class"]), hide_index=True, key="per_class",
+                 column_config={"precision": score, "recall": score, "F1": score})
 
 st.subheader("Every misclassified test digit")
 f1, f2 = st.columns(2)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 
 from digits import charts
 
@@ -48,6 +49,23 @@ def test_confusion_heatmap_rates_are_labelled_as_percentages():
     confusion = np.array([[3, 1], [0, 4]])
     fig = charts.confusion_heatmap(confusion, rates=np.array([[0.75, 0.25], [0.0, 1.0]]))
     assert "25.0%" in fig.data[2].text
+    assert fig.data[0].colorbar.tickformat == ".2~%"  # 0.25 % reads "0.25%", not "0%"
+
+
+@pytest.mark.parametrize("top, dtick", [(1, 1), (3, 1), (5, 1), (6, 2), (23, 5)])
+def test_confusion_colour_scale_ticks_whole_counts(top, dtick):
+    confusion = np.diag([100] * 3)
+    confusion[0, 1] = top
+    bar = charts.confusion_heatmap(confusion).data[0].colorbar
+    assert bar.dtick == dtick and bar.tick0 == 0
+
+
+def test_fit_to_square_centres_the_image_on_background():
+    image = np.full((10, 4), 255, np.uint8)  # a tall crop
+    assert charts.fit_to(image, 100).shape == (100, 40)
+    out = charts.fit_to(image, 100, square=True)
+    assert out.shape == (100, 100)
+    assert (out[:, 30:70] == 255).all() and (out[:, :30] == 0).all() and (out[:, 70:] == 0).all()
 
 
 def test_image_grid_tiles_row_by_row():

@@ -77,8 +77,8 @@ def check(rgba: np.ndarray) -> None:
     # Everything the page draws from it.
     assert charts.pixelated(out, 8).shape == (224, 224)
     for image in (reading.steps.ink, reading.steps.crop, reading.steps.fitted, out):
-        shown = charts.fit_to(image, 200)
-        assert shown.dtype == np.uint8 and shown.size > 0
+        shown = charts.fit_to(image, 200, square=True)
+        assert shown.dtype == np.uint8 and shown.size > 0 and shown.shape[0] == shown.shape[1]
     assert len(charts.probability_bars(probs).data) >= 1
 
 
