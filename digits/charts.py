@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -51,6 +53,25 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go
     return fig
 
 
+def log_ticks(values) -> list[float]:
+    """Ticks at 1, 2 and 5 times each power of ten, spanning the positive ``values``.
+
+    Plotly labels a log axis's in-between ticks with a bare digit ("5" for 0.5);
+    these are labelled in full.
+    """
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return []
+    lo, hi = min(positive), max(positive)
+    return [m * 10.0 ** e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+            for m in (1, 2, 5) if lo / 2.5 <= m * 10.0 ** e <= hi * 2.5]
+
+
+def _log_axis(fig: go.Figure, values) -> None:
+    ticks = log_ticks(values)
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
 def training_curves(history: dict[str, list[float]], metric: str, best_epoch: int, planned_epochs: int) -> go.Figure:
     """Train and validation ``metric`` ("loss" or "accuracy") per epoch.
 
@@ -68,8 +89,8 @@ def training_curves(history: dict[str, list[float]], metric: str, best_epoch: in
                       annotation_text="early stop", annotation_position="bottom left")
     if metric == "accuracy":
         fig.update_yaxes(tickformat=".1%")
-    else:
-        fig.update_yaxes(type="log")  # loss falls over orders of magnitude
+    else:  # loss falls over orders of magnitude
+        _log_axis(fig, history[metric] + history[f"val_{metric}"])
     fig.update_xaxes(dtick=max(1, len(epochs) // 12))
     name = "Loss (log scale)" if metric == "loss" else "Accuracy"
     return _layout(fig, f"{name} per epoch", "epoch", metric)
@@ -83,8 +104,10 @@ def epoch_profile(history: dict[str, list[float]]) -> go.Figure:
     fig.add_scatter(x=epochs, y=history["learning_rate"], name="learning rate", mode="lines+markers",
                     line_color=ACCENT)
     fig.update_layout(
-        yaxis=dict(title="learning rate", exponentformat="e"),
-        yaxis2=dict(title="seconds", overlaying="y", side="right", showgrid=False),
+        yaxis=dict(title="learning rate", exponentformat="e", rangemode="tozero"),
+        # Its own round ticks, not ones lined up with the left axis's (2.8, 13, 23.1…).
+        yaxis2=dict(title="seconds", overlaying="y", side="right", showgrid=False, rangemode="tozero",
+                    tickmode="auto"),
     )
     return _layout(fig, "Learning rate and time per epoch", "epoch", "learning rate")
 
@@ -98,7 +121,7 @@ def compare_curves(histories: dict[str, dict[str, list[float]]], metric: str = "
     if "accuracy" in metric:
         fig.update_yaxes(tickformat=".1%")
     else:
-        fig.update_yaxes(type="log")
+        _log_axis(fig, [v for history in histories.values() for v in history[metric]])
     label = metric.replace("val_", "validation ")
     return _layout(fig, f"{label.capitalize()} per epoch, every model", "epoch", label)
 

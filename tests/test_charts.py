@@ -97,3 +97,12 @@ def test_saliency_overlay_is_grey_where_nothing_matters_and_accent_where_all_doe
 def test_pixelated_keeps_uint8_grey_levels():
     out = charts.pixelated(np.array([[0, 128, 255]], np.uint8), scale=2)
     np.testing.assert_array_equal(out[0], [0, 0, 128, 128, 255, 255])
+
+
+def test_log_ticks_are_one_two_five_labelled_in_full():
+    ticks = charts.log_ticks([0.012, 0.9, float("nan"), 0.0])
+    assert ticks == pytest.approx([0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2])
+    assert charts.log_ticks([]) == []
+    fig = charts.training_curves({"loss": [0.9, 0.1], "val_loss": [0.5, 0.012], "accuracy": [0.7, 0.9],
+                                  "val_accuracy": [0.8, 0.95]}, "loss", best_epoch=2, planned_epochs=2)
+    assert fig.layout.yaxis.type == "log" and "0.05" in fig.layout.yaxis.ticktext
