@@ -125,19 +125,34 @@ def canvas_points(box: dict, stroke: list[tuple[float, float]]) -> list[tuple[fl
     return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
 
 
-def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 6) -> None:
+def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 6, touch: bool = False) -> None:
     """Draw ``strokes`` (fractions of the canvas) with the mouse, one press per stroke.
 
-    Returns right after the last stroke's mouse-up.
+    With ``touch``, a finger draws them instead: touch events, as a tablet or phone
+    sends (the page's context needs ``has_touch=True``). Returns right after the
+    last stroke ends.
     """
     box = canvas_box(page)
+    if touch:
+        finger = page.context.new_cdp_session(page)
     for stroke in strokes:
         points = canvas_points(box, stroke)
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for point in points[1:]:
-            page.mouse.move(*point, steps=steps)
-        page.mouse.up()
+        if not touch:
+            page.mouse.move(*points[0])
+            page.mouse.down()
+            for point in points[1:]:
+                page.mouse.move(*point, steps=steps)
+            page.mouse.up()
+            continue
+        path = [points[0]] + [
+            (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
+            for (x0, y0), (x1, y1) in zip(points, points[1:]) for i in range(1, steps + 1)
+        ]
+        for kind, (x, y) in [("touchStart", path[0])] + [("touchMove", point) for point in path[1:]]:
+            finger.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        finger.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    if touch:
+        finger.detach()
 
 
 def prediction(page) -> str | None:

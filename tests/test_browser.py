@@ -66,6 +66,21 @@ def test_drawn_digit_is_read_and_clear_brings_back_the_prompt(page, digit):
     assert wait_for(lambda: prompt_visible(page) and browser.prediction(page) is None)
 
 
+def test_a_finger_draws_on_a_phone(app):
+    """Touch events on a phone-sized page draw, and the page reads them; the drawing surface
+    takes the touches (CSS touch-action: none), so a finger draws instead of scrolling the page."""
+    url, chromium = app
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(url)
+    surface = page.locator("canvas.upper-canvas").first
+    browser.canvas_box(page)
+    assert surface.evaluate("canvas => getComputedStyle(canvas).touchAction") == "none"
+    browser.draw(page, browser.DIGIT_STROKES[7], touch=True)
+    assert wait_for(lambda: browser.prediction(page) == "7"), f"the page shows {browser.prediction(page)!r}"
+    context.close()
+
+
 def test_clicking_a_confusion_cell_shows_its_digits(app):
     from digits import artifacts, config, evaluate
 
