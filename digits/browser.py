@@ -7,7 +7,9 @@ browser on a machine without internet, so it is pointed at the system one.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import math
 import os
 import shutil
@@ -19,6 +21,9 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from digits.config import ROOT
 
@@ -153,6 +158,15 @@ def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 6, touch: 
         finger.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     if touch:
         finger.detach()
+
+
+def canvas_ink(page) -> np.ndarray:
+    """The drawing as the canvas holds it: the alpha channel of Fabric's drawing layer, (H, W) uint8.
+
+    Its size is the canvas's backing store: the canvas's CSS size times the screen's pixel ratio.
+    """
+    url = page.locator("canvas.dc-canvas.lower-canvas").first.evaluate("c => c.toDataURL('image/png')")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))[..., 3]
 
 
 def prediction(page) -> str | None:

@@ -111,6 +111,22 @@ def render_digit(
     -------
     (canvas, canvas, 4) uint8 ndarray
     """
+    return stroke_rgba(*digit_plan(digit, height, brush, top, left, canvas))
+
+
+def digit_plan(
+    digit: np.ndarray, height: int, brush: float, top: int, left: int, canvas: int = CANVAS_SIZE
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """What `render_digit` draws: the centre lines, the brush, and the parts coloured in.
+
+    Returns
+    -------
+    centre : (canvas, canvas) bool ndarray
+        One-pixel centre lines of the strokes.
+    brush : float
+    solid : (canvas, canvas) float32 ndarray in [0, 1]
+        Parts inked solid.
+    """
     rows = np.flatnonzero(digit.max(axis=1) > 127)
     cols = np.flatnonzero(digit.max(axis=0) > 127)
     crop = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255.0
@@ -121,11 +137,59 @@ def render_digit(
     mask = smooth > 0.5 * smooth.max()
     filled = filled_parts(mask, max(FILLED_WIDTH * scale, brush) / 2)
     h, w = min(shape[0], canvas - top), min(shape[1], canvas - left)
-    frame = np.zeros((canvas, canvas), bool)
-    frame[top : top + h, left : left + w] = skeletonize(mask)[:h, :w]
+    centre = np.zeros((canvas, canvas), bool)
+    centre[top : top + h, left : left + w] = skeletonize(mask)[:h, :w]
     solid = np.zeros((canvas, canvas), np.float32)
     solid[top : top + h, left : left + w] = filled[:h, :w]
-    return stroke_rgba(frame, brush, solid)
+    return centre, brush, solid
+
+
+_NEIGHBOURS = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
+
+
+def pen_paths(centre: np.ndarray, solid: np.ndarray | None = None, brush: float = 1.0) -> list[np.ndarray]:
+    """Pen strokes that draw ``centre``'s lines and colour in ``solid``, as a hand on the canvas would.
+
+    The centre lines are walked pixel to pixel, starting from line ends, one
+    stroke per walk until every pixel is visited; solid parts are coloured in
+    with horizontal strokes half a brush apart.
+
+    Parameters
+    ----------
+    centre : (H, W) bool ndarray
+        One-pixel-wide lines (a skeleton).
+    solid : (H, W) float ndarray, optional
+        Parts to colour in (above 0.5).
+
+    Returns
+    -------
+    list of (K, 2) float ndarrays
+        Each stroke's points as (row, column), in pixels.
+    """
+    height, width = centre.shape
+    left = {(int(r), int(c)) for r, c in zip(*np.nonzero(centre))}
+
+    def neighbours(p):
+        return [(p[0] + dr, p[1] + dc) for dr, dc in _NEIGHBOURS if (p[0] + dr, p[1] + dc) in left]
+
+    paths = []
+    while left:
+        ends = [p for p in left if len(neighbours(p)) <= 1]
+        point = min(ends or left)
+        path = [point]
+        left.discard(point)
+        while step := neighbours(point):
+            point = step[0]  # straight neighbours first, then diagonal ones
+            path.append(point)
+            left.discard(point)
+        paths.append(np.array(path, float))
+    if solid is not None:
+        gap = max(1, int(brush / 2))
+        for r in range(0, height, gap):
+            row = np.concatenate([[False], solid[r] > 0.5, [False]])
+            starts, stops = np.flatnonzero(row[1:] & ~row[:-1]), np.flatnonzero(~row[1:] & row[:-1])
+            paths.extend(np.array([[r, a], [r, b - 1]], float) for a, b in zip(starts, stops))
+    return paths
 
 
 def random_drawings(

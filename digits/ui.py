@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import json
 import socket
 import sqlite3
 from urllib.parse import urlsplit
@@ -52,6 +53,46 @@ def history(name: str) -> dict:
 @st.cache_data
 def examples(name: str) -> dict[str, np.ndarray]:
     return artifacts.load_examples(artifacts.model_dir(name))
+
+
+# streamlit-drawable-canvas 0.13 hides its toolbar (undo, redo, download, reset) by fading it
+# out 1 rem above the canvas's top-right corner, where it still takes the pointer: a stroke
+# started in the top 30 px of the canvas's right half, before the pointer has hovered the canvas
+# (a finger never does), drew nothing. The toolbar lives in the component's shadow root, which
+# the page's CSS cannot reach, so this script adds a style there that keeps the toolbar above the
+# canvas and lets the pointer through it unless it is showing.
+_TOOLBAR_CSS = """
+.dc-toolbar { top: -2.65rem !important; pointer-events: none; }
+.dc-root:hover > .dc-toolbar .dc-toolbar-card,
+.dc-toolbar[data-pinned="true"] .dc-toolbar-card,
+.dc-toolbar:focus-within .dc-toolbar-card { pointer-events: auto; }
+"""
+_TOOLBAR_JS = """
+export default function () {
+  const css = %s;
+  const patch = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (root && !root.querySelector("style[data-digits-toolbar]")) {
+        const style = document.createElement("style");
+        style.setAttribute("data-digits-toolbar", "");
+        style.textContent = css;
+        root.appendChild(style);
+      }
+    }
+  };
+  patch();
+  const observer = new MutationObserver(patch);
+  observer.observe(document.body, { childList: true, subtree: true });
+  return () => observer.disconnect();
+}
+""" % json.dumps(_TOOLBAR_CSS)
+_toolbar_fix = st.components.v2.component("digits.canvas_toolbar_fix", js=_TOOLBAR_JS)
+
+
+def keep_canvas_toolbar_off_the_drawing() -> None:
+    """Mount the script above (an empty element) once per page run."""
+    _toolbar_fix(key="canvas_toolbar_fix")
 
 
 def route_through_app() -> None:

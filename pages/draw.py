@@ -10,6 +10,8 @@ from digits.inference import read_canvas
 
 st.title("Draw a digit")
 name = ui.model_picker()
+with st.sidebar:  # an empty element: at the sidebar's foot it moves nothing on the page
+    ui.keep_canvas_toolbar_off_the_drawing()
 
 left, right = st.columns([1, 1], gap="large")
 with left:

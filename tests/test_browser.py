@@ -81,6 +81,23 @@ def test_a_finger_draws_on_a_phone(app):
     context.close()
 
 
+@pytest.mark.parametrize("touch", [False, True], ids=["mouse", "finger"])
+def test_a_stroke_started_in_the_top_right_corner_draws(app, touch):
+    """The canvas component's hidden toolbar sat over the canvas's top-right corner until the
+    pointer hovered the canvas (a finger never does) and swallowed strokes started there: a 7
+    or a 5 begun at the top right lost its first stroke. On a fresh page, a 1 drawn from the
+    corner must be on the canvas and read."""
+    url, chromium = app
+    context = chromium.new_context(viewport={"width": 1400, "height": 1100}, has_touch=touch)
+    page = context.new_page()
+    page.goto(url)
+    browser.canvas_box(page)
+    browser.draw(page, [[(0.8, 0.06), (0.72, 0.9)]], touch=touch)
+    assert wait_for(lambda: browser.prediction(page) == "1"), f"the page shows {browser.prediction(page)!r}"
+    assert (browser.canvas_ink(page) > 127).mean() > 0.01
+    context.close()
+
+
 def test_clicking_a_confusion_cell_shows_its_digits(app):
     from digits import artifacts, config, evaluate
 

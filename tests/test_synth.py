@@ -57,3 +57,25 @@ def test_redraw_keeps_an_mnist_digit_an_mnist_style_image():
     assert out.shape == (28, 28) and out.dtype == np.uint8
     rows = np.flatnonzero(out.max(axis=1) > 127)
     assert rows[-1] - rows[0] + 1 in (19, 20, 21)  # fitted to the 20 px box, as MNIST's digits are
+
+
+def test_pen_paths_walk_every_centre_pixel_in_connected_steps():
+    from skimage.draw import circle_perimeter, line
+
+    centre = np.zeros((60, 60), bool)
+    centre[line(10, 10, 10, 40)] = True  # a T: a bar...
+    centre[line(11, 25, 40, 25)] = True  # ...and its stem
+    centre[circle_perimeter(45, 45, 8, shape=centre.shape)] = True  # a ring: no line ends
+    paths = synth.pen_paths(centre)
+    visited = {(int(r), int(c)) for path in paths for r, c in path}
+    assert visited == {(int(r), int(c)) for r, c in zip(*np.nonzero(centre))}
+    for path in paths:  # each stroke moves one pixel at a time
+        assert (np.abs(np.diff(path, axis=0)).max(initial=0)) <= 1
+    assert len(paths) <= 4  # the T in two or three strokes, the ring in one
+
+
+def test_pen_paths_colour_in_solid_parts_half_a_brush_apart():
+    solid = np.zeros((20, 20), np.float32)
+    solid[4:10, 3:8] = 1.0
+    paths = synth.pen_paths(np.zeros((20, 20), bool), solid, brush=4)
+    assert [tuple(map(tuple, p)) for p in paths] == [((r, 3.0), (r, 7.0)) for r in (4.0, 6.0, 8.0)]
