@@ -152,7 +152,7 @@ def pen_paths(centre: np.ndarray, solid: np.ndarray | None = None, brush: float 
 
     The centre lines are walked pixel to pixel, starting from line ends, one
     stroke per walk until every pixel is visited; solid parts are coloured in
-    with horizontal strokes half a brush apart.
+    with horizontal strokes half a brush apart, kept half a brush inside their edges.
 
     Parameters
     ----------
@@ -184,9 +184,12 @@ def pen_paths(centre: np.ndarray, solid: np.ndarray | None = None, brush: float 
             left.discard(point)
         paths.append(np.array(path, float))
     if solid is not None:
+        # Colour in with the pen's centre at least half a brush inside the edge, as a careful hand
+        # would: stroked up to the edge, the pen would spill half a brush beyond it.
+        inside = distance_transform_edt(solid > 0.5) > brush / 2
         gap = max(1, int(brush / 2))
         for r in range(0, height, gap):
-            row = np.concatenate([[False], solid[r] > 0.5, [False]])
+            row = np.concatenate([[False], inside[r], [False]])
             starts, stops = np.flatnonzero(row[1:] & ~row[:-1]), np.flatnonzero(~row[1:] & row[:-1])
             paths.extend(np.array([[r, a], [r, b - 1]], float) for a, b in zip(starts, stops))
     return paths

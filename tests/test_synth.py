@@ -74,8 +74,10 @@ def test_pen_paths_walk_every_centre_pixel_in_connected_steps():
     assert len(paths) <= 4  # the T in two or three strokes, the ring in one
 
 
-def test_pen_paths_colour_in_solid_parts_half_a_brush_apart():
-    solid = np.zeros((20, 20), np.float32)
-    solid[4:10, 3:8] = 1.0
-    paths = synth.pen_paths(np.zeros((20, 20), bool), solid, brush=4)
-    assert [tuple(map(tuple, p)) for p in paths] == [((r, 3.0), (r, 7.0)) for r in (4.0, 6.0, 8.0)]
+def test_pen_paths_colour_in_solid_parts_half_a_brush_apart_and_inside():
+    solid = np.zeros((30, 30), np.float32)
+    solid[4:20, 3:18] = 1.0  # 16 rows, 15 columns
+    paths = synth.pen_paths(np.zeros((30, 30), bool), solid, brush=4)
+    # Rows every 2 px; the pen's centre more than 2 px (half the brush) from the region's edge:
+    # rows 6 to 17 and columns 5 to 15 of rows 4-19 and columns 3-17.
+    assert [tuple(map(tuple, p)) for p in paths] == [((r, 5.0), (r, 15.0)) for r in range(6, 18, 2)]
