@@ -79,17 +79,13 @@ def canvas_pixels(page) -> np.ndarray:
 
 
 def draw_on_page(page, paths: list[np.ndarray]) -> None:
-    box = browser.canvas_box(page)
-    sx, sy = box["width"] / config.CANVAS_SIZE, box["height"] / config.CANVAS_SIZE
+    """Draw pixel paths (row, column) with the mouse, one event per point kept."""
+    strokes = []
     for path in paths:
         points = path[:: 3] if len(path) > 3 else path  # every third pixel: Fabric smooths between
         points = np.vstack([points, path[-1:]])
-        xy = [(box["x"] + (c + 0.5) * sx, box["y"] + (r + 0.5) * sy) for r, c in points]
-        page.mouse.move(*xy[0])
-        page.mouse.down()
-        for point in xy[1:]:
-            page.mouse.move(*point)
-        page.mouse.up()
+        strokes.append([((c + 0.5) / config.CANVAS_SIZE, (r + 0.5) / config.CANVAS_SIZE) for r, c in points])
+    browser.draw(page, strokes, steps=1)
 
 
 def settled_prediction(page) -> str | None:
@@ -130,7 +126,7 @@ def main() -> None:
             if width != brush:
                 set_brush(page, width)
                 brush = width
-            centre, _, solid = synth.digit_plan(digit, height, width, top, left)
+            centre, solid = synth.digit_plan(digit, height, width, top, left)
             synthetic[i] = synth.stroke_rgba(centre, width, solid)
             draw_on_page(page, synth.pen_paths(centre, solid, width))
             shown.append(settled_prediction(page))

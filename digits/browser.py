@@ -138,26 +138,30 @@ def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 6, touch: 
     last stroke ends.
     """
     box = canvas_box(page)
-    if touch:
-        finger = page.context.new_cdp_session(page)
+    finger = page.context.new_cdp_session(page) if touch else None
     for stroke in strokes:
         points = canvas_points(box, stroke)
-        if not touch:
+        if finger is None:
             page.mouse.move(*points[0])
             page.mouse.down()
             for point in points[1:]:
                 page.mouse.move(*point, steps=steps)
             page.mouse.up()
-            continue
-        path = [points[0]] + [
-            (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
-            for (x0, y0), (x1, y1) in zip(points, points[1:]) for i in range(1, steps + 1)
-        ]
-        for kind, (x, y) in [("touchStart", path[0])] + [("touchMove", point) for point in path[1:]]:
-            finger.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y, "id": 1}]})
-        finger.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    if touch:
+        else:
+            _touch_stroke(finger, points, steps)
+    if finger is not None:
         finger.detach()
+
+
+def _touch_stroke(finger, points: list[tuple[float, float]], steps: int) -> None:
+    """One finger stroke through ``points`` (screen pixels), ``steps`` moves per segment."""
+    path = [points[0]] + [
+        (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
+        for (x0, y0), (x1, y1) in zip(points, points[1:]) for i in range(1, steps + 1)
+    ]
+    for kind, (x, y) in [("touchStart", path[0])] + [("touchMove", point) for point in path[1:]]:
+        finger.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y, "id": 1}]})
+    finger.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
 def canvas_ink(page) -> np.ndarray:

@@ -111,19 +111,19 @@ def render_digit(
     -------
     (canvas, canvas, 4) uint8 ndarray
     """
-    return stroke_rgba(*digit_plan(digit, height, brush, top, left, canvas))
+    centre, solid = digit_plan(digit, height, brush, top, left, canvas)
+    return stroke_rgba(centre, brush, solid)
 
 
 def digit_plan(
     digit: np.ndarray, height: int, brush: float, top: int, left: int, canvas: int = CANVAS_SIZE
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """What `render_digit` draws: the centre lines, the brush, and the parts coloured in.
+) -> tuple[np.ndarray, np.ndarray]:
+    """What `render_digit` strokes with the brush: the centre lines, and the parts coloured in.
 
     Returns
     -------
     centre : (canvas, canvas) bool ndarray
         One-pixel centre lines of the strokes.
-    brush : float
     solid : (canvas, canvas) float32 ndarray in [0, 1]
         Parts inked solid.
     """
@@ -141,7 +141,7 @@ def digit_plan(
     centre[top : top + h, left : left + w] = skeletonize(mask)[:h, :w]
     solid = np.zeros((canvas, canvas), np.float32)
     solid[top : top + h, left : left + w] = filled[:h, :w]
-    return centre, brush, solid
+    return centre, solid
 
 
 _NEIGHBOURS = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]

@@ -315,10 +315,10 @@ def student_address(page_url: str | None, page_path: str) -> tuple[str | None, s
     if address is None or not is_loopback(address):
         return address, None
     listening = st.get_option("server.address")
-    ip = network_ip()
     if listening and is_loopback(f"http://{listening}"):
         return address, (f"The server listens on {listening} only, so other devices cannot reach it. "
                          "Start it with `make run` to serve the whole network.")
+    ip = network_ip()
     if ip is None:
         return address, ("This machine has no network address: students' devices cannot reach it. "
                          "Connect it to the class's network and reload.")
