@@ -33,7 +33,8 @@ from PIL import Image  # noqa: E402
 
 from digits import artifacts, browser, config, data, synth  # noqa: E402
 from digits.inference import load_classifier  # noqa: E402
-from drawn_accuracy import naive, prepared  # noqa: E402
+from digits.preprocess import naive_resize  # noqa: E402
+from drawn_accuracy import prepared  # noqa: E402
 
 BRUSHES = (8, 14, 22, 32, 44)  # px, within the slider's 6-48
 SIZES = (0.2, 0.9)  # the digit's longest side, as a share of the canvas
@@ -155,8 +156,8 @@ def main() -> None:
         "digits.synth": synthetic,
     }
     for name, drawings in rows.items():
-        ours, flat = accuracy(prepared(drawings)), accuracy(np.stack([naive(d) for d in drawings]))
-        raw = accuracy(np.stack([naive(d, anti_aliasing=False) for d in drawings]))
+        ours, flat = accuracy(prepared(drawings)), accuracy(np.stack([naive_resize(d) for d in drawings]))
+        raw = accuracy(np.stack([naive_resize(d, anti_aliasing=False) for d in drawings]))
         print(f"{name:22s} {ours:8.2%} {flat:8.2%} {raw:9.2%}   {100 * (ours - flat):+8.1f} pts")
     print(f"\nthe app's Prediction on the page: {(page_answers == labels).mean():.2%} right; "
           f"it matches the offline reading of the canvas's pixels for {(page_answers == offline).mean():.2%}")

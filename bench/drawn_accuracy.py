@@ -26,16 +26,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from skimage.transform import resize  # noqa: E402
 
 from digits import artifacts, data, synth  # noqa: E402
 from digits.inference import load_classifier  # noqa: E402
-from digits.preprocess import canvas_to_mnist, ink_from_canvas  # noqa: E402
-
-
-def naive(rgba: np.ndarray, anti_aliasing: bool = True) -> np.ndarray:
-    """The whole canvas squeezed to 28x28: what naive canvas apps feed their model."""
-    return resize(ink_from_canvas(rgba), (28, 28), order=1, anti_aliasing=anti_aliasing).astype(np.float32)
+from digits.preprocess import canvas_to_mnist, naive_resize  # noqa: E402
 
 
 def prepared(drawings: np.ndarray) -> np.ndarray:
@@ -58,8 +52,8 @@ def main() -> None:
     labels = y_test[pick]
     inputs = {
         "ours": prepared(drawings),
-        "naive": np.stack([naive(d) for d in drawings]),
-        "naive-raw": np.stack([naive(d, anti_aliasing=False) for d in drawings]),
+        "naive": np.stack([naive_resize(d) for d in drawings]),
+        "naive-raw": np.stack([naive_resize(d, anti_aliasing=False) for d in drawings]),
     }
     print(f"{args.count} drawings rendered and prepared in {time.perf_counter() - start:.0f} s\n")
 

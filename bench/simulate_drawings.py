@@ -5,7 +5,8 @@
 Each is an MNIST *training* digit (never a test digit: MNIST test accuracy is
 reported next to the drawings') redrawn as canvas strokes at a random size,
 brush and position (digits.synth), prepared as the draw page prepares drawings,
-labelled with its true digit, with the probabilities the chosen model gives it.
+labelled with its true digit, with the probabilities the chosen model gives it,
+and stored with its canvas as the draw page stores it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def main() -> None:
     for rgba, label in zip(synth.random_drawings(x_train[pick], seed=args.seed), y_train[pick]):
         image = canvas_to_mnist(rgba)
         probs = classifier.predict_proba(image[None])[0]
-        store.add(conn, image=image, canvas_png=b"", probs=probs, label=int(label), model=args.model,
+        store.add(conn, image=image, canvas_png=store.encode_canvas(rgba), probs=probs, label=int(label), model=args.model,
                   session=f"simulated-{args.seed}")
     drawings = store.load(conn)
     print(f"{args.db}: {len(drawings)} drawings; {args.model} reads "

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from digits import config
-from digits.atomic import atomic_path, write_json_atomic
+from digits.atomic import atomic_path
 
 # Bumped when the report's layout changes, so pages can say "retrain" rather than crash.
 REPORT_FORMAT = 1

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 
 def conv_layers(model: keras.Model) -> list[keras.layers.Layer]:

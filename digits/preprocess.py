@@ -174,3 +174,25 @@ def canvas_to_mnist(rgba: np.ndarray) -> np.ndarray | None:
     """
     steps = preprocess_steps(rgba)
     return None if steps is None else steps.centred
+
+
+def naive_resize(rgba: np.ndarray, anti_aliasing: bool = True) -> np.ndarray:
+    """The whole canvas squeezed to 28x28, as naive canvas apps feed their model.
+
+    The baseline ``canvas_to_mnist`` is measured against: no crop, no 20 px box,
+    no centring, so a small or off-centre drawing stays small or off-centre.
+
+    Parameters
+    ----------
+    rgba : (H, W, 4) uint8 ndarray
+        The canvas; ink is the alpha channel. Not modified.
+    anti_aliasing : bool
+        Smooth before downsampling (the kindest naive resize). Without it the
+        resize is plain bilinear sampling, as ``cv2.resize`` does by default.
+
+    Returns
+    -------
+    (28, 28) float32 ndarray in [0, 1]
+    """
+    size = (IMAGE_SIZE, IMAGE_SIZE)
+    return resize(ink_from_canvas(rgba), size, order=1, anti_aliasing=anti_aliasing).astype(np.float32)

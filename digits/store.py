@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from digits import config
 
@@ -172,6 +173,48 @@ def canvas_png(conn: Connection, drawing_id: int) -> bytes:
     if row is None:
         raise KeyError(f"no drawing with id {drawing_id}")
     return row[0]
+
+
+def encode_canvas(rgba: np.ndarray) -> bytes:
+    """An RGBA canvas as PNG bytes, as the draw page stores it.
+
+    Parameters
+    ----------
+    rgba : (H, W, 4) uint8 ndarray
+    """
+    rgba = np.asarray(rgba)
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 4) uint8 canvas, got {rgba.shape} {rgba.dtype}")
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decode_canvas(png: bytes) -> np.ndarray | None:
+    """A stored canvas PNG as the draw page read it, or None when it is not a readable PNG.
+
+    Returns
+    -------
+    (H, W, 4) uint8 ndarray, or None
+        The canvas in RGBA; its alpha channel is the ink.
+    """
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            return np.asarray(image.convert("RGBA"))
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def canvases(conn: Connection, ids) -> list[np.ndarray | None]:
+    """The canvases of drawings ``ids``, in that order, decoded (None where unreadable or missing)."""
+    ids = [int(i) for i in ids]
+    rows = {}
+    with conn.lock:
+        for start in range(0, len(ids), 500):  # SQLite caps the parameters of one statement
+            chunk = ids[start : start + 500]
+            query = f"SELECT id, canvas_png FROM drawings WHERE id IN ({','.join('?' * len(chunk))})"
+            rows.update(conn.execute(query, chunk).fetchall())
+    return [decode_canvas(rows[i]) if i in rows else None for i in ids]
 
 
 def export_npz(drawings: Drawings) -> bytes:

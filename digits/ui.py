@@ -7,12 +7,13 @@ import ipaddress
 import json
 import socket
 import sqlite3
+from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 import numpy as np
 import streamlit as st
 
-from digits import artifacts, charts, config, evaluate, store
+from digits import artifacts, charts, config, evaluate, preprocess, store
 from digits.atomic import storage_advice
 
 
@@ -236,6 +237,41 @@ def stored_drawings(since: float = 0.0):
     except (store.StoreError, OSError, sqlite3.Error) as error:
         st.error(f"The drawings database could not be read: {storage_message(error)}")
         return None
+
+
+@st.cache_resource
+def _squeezed_by_id() -> dict[int, np.ndarray | None]:
+    return {}  # drawing id -> its canvas naively resized; ids are never reused, canvases never change
+
+
+def squeezed_drawings(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stored canvases of drawings ``ids`` squeezed whole to 28x28, as a naive app would read them.
+
+    Each canvas is decoded and resized once per server (about 4 ms each here).
+
+    Parameters
+    ----------
+    ids : (N,) int ndarray
+
+    Returns
+    -------
+    where : (n,) int ndarray
+        Positions in ``ids`` of the drawings whose canvas could be read.
+    images : (n, 28, 28) float32 ndarray in [0, 1]
+    """
+    cache = _squeezed_by_id()
+    missing = [int(i) for i in ids if int(i) not in cache]
+    if missing:
+        try:
+            found = store.canvases(drawings_db(), missing)
+        except (store.StoreError, OSError, sqlite3.Error):
+            found = []  # left out this time (the caller says how many are shown), tried again next time
+        with st.spinner(f"Squeezing {len(found)} canvases…", show_time=True) if len(found) > 100 else nullcontext():
+            for drawing_id, rgba in zip(missing, found):
+                cache[drawing_id] = None if rgba is None else preprocess.naive_resize(rgba)
+    where = np.array([k for k, i in enumerate(ids) if cache.get(int(i)) is not None], np.int64)
+    images = np.array([cache[int(ids[k])] for k in where], np.float32).reshape(-1, config.IMAGE_SIZE, config.IMAGE_SIZE)
+    return where, images
 
 
 def clicked_cell(event) -> tuple[int, int] | None:

@@ -48,6 +48,29 @@ if len(wrong):
 else:
     st.success("It reads every one of them right.")
 
+st.subheader("What the preparation is worth")
+where, squeezed = ui.squeezed_drawings(ids)
+if len(where):
+    naive = ui.load_or_explain(ui.classifier, name).predict_proba(squeezed)
+    ours_right = probs[where].argmax(axis=1) == labels[where]
+    naive_right = naive.argmax(axis=1) == labels[where]
+    cards = st.columns(2)
+    cards[0].metric("Read right as this app prepares them", f"{ours_right.mean():.1%}")
+    cards[1].metric("Read right with the whole canvas squeezed to 28 × 28", f"{naive_right.mean():.1%}",
+                    delta=f"{100 * (naive_right.mean() - ours_right.mean()):+.1f} points", delta_color="normal")
+    st.caption(f"The same {len(where)} drawings{'' if len(where) == len(ids) else f' (of {len(ids)}: the others have no stored canvas)'}, "
+               "read by the same model, prepared two ways: as MNIST's digits were (cropped, fitted to a 20-pixel box, "
+               "centred), or as many drawing apps do it, by shrinking the whole canvas. Small and off-centre "
+               "drawings lose the most.")
+    lost = np.flatnonzero(ours_right & ~naive_right)
+    if len(lost):
+        st.markdown(f"**What the network sees of them squeezed**: {min(len(lost), 24)} of the {len(lost)} drawings "
+                    "this app reads right and a plain resize reads wrong.")
+        st.image([charts.pixelated(squeezed[i], 3) for i in lost[:24]],
+                 caption=[f"{labels[where[i]]}, read as {naive[i].argmax()}" for i in lost[:24]], width=84)
+else:
+    st.info("None of these drawings has a stored canvas to compare with.")
+
 st.subheader("Keep, export or delete")
 st.download_button("Download all as .npz (images, labels)", store.export_npz(drawings), "drawings.npz",
                    icon=":material/download:", key="export")

@@ -65,10 +65,11 @@ def stroke_canvas(points, size=(320, 320), width=22) -> np.ndarray:
 class FakeCanvas:
     """What st_canvas returns: image_data is None until something is drawn."""
 
-    image_bytes = b"\x89PNG canvas"
-
     def __init__(self, image_data):
+        from digits import store
+
         self.image_data = image_data
+        self.image_bytes = None if image_data is None else store.encode_canvas(image_data)  # a PNG, as drawn
         # The component's JSON changes with every stroke; the ink sum stands in for it.
         self.json_data = None if image_data is None else {"objects": [int(image_data[..., 3].sum())]}
 

@@ -203,6 +203,9 @@ def test_right_stores_the_drawing_with_the_answer_as_label(drawings_dir):
         next(b for b in at.button if b.key.startswith("right-")).click().run()
     rows = stored(drawings_dir)
     assert list(rows.labels) == [1] and rows.models == ["strong"]
+    from digits import store
+
+    np.testing.assert_array_equal(store.canvases(store.connect(drawings_dir / "drawings.sqlite"), rows.ids)[0], ONE)
     assert any("Saved as a **1**" in c.value for c in at.caption)
 
 
@@ -235,7 +238,44 @@ def test_my_drawings_and_class_pages_with_drawings(drawings_dir):
     assert not at.exception
     assert at.metric[0].value == "3" and at.metric[1].value == "66.7%"
     assert len(at.get("plotly_chart")) == 1
+    assert "None of these drawings has a stored canvas" in at.info[0].value
     at = run_page("classroom")
     assert not at.exception
     assert [m.value for m in at.metric] == ["3", "67%", "1"]
     assert at.dataframe[0].value.iloc[0].tolist() == [7, 1, 1]
+
+
+def test_my_drawings_compares_with_a_naive_resize_of_the_stored_canvases(drawings_dir):
+    from digits import store
+    from digits.inference import load_classifier
+    from digits.preprocess import canvas_to_mnist, naive_resize
+
+    drawn = [  # (canvas, label): a large 1 and 7, and the same 1 and 7 small in corners
+        (ONE, 1),
+        (stroke_canvas([(60, 70), (60, 250), (270, 130)]), 7),
+        (stroke_canvas([(8, 296), (56, 296)], width=6), 1),
+        (stroke_canvas([(262, 10), (262, 50), (310, 26)], width=6), 7),
+    ]
+    conn = store.connect(drawings_dir / "drawings.sqlite")
+    model = load_classifier()
+    for rgba, label in drawn:
+        image = canvas_to_mnist(rgba)
+        store.add(conn, image=image, canvas_png=store.encode_canvas(rgba), probs=model.predict_proba(image[None])[0],
+                  label=label, model="strong", session="s")
+    store.add(conn, image=image, canvas_png=b"not a png", probs=np.eye(10, dtype=np.float32)[7], label=7,
+              model="strong", session="s")
+    labels = np.array([label for _, label in drawn])
+    ours = model.predict_proba(np.stack([canvas_to_mnist(c) for c, _ in drawn])).argmax(axis=1) == labels
+    naive_read = model.predict_proba(np.stack([naive_resize(c) for c, _ in drawn])).argmax(axis=1)
+    naive = naive_read == labels
+
+    at = run_page("my_drawings")
+    assert not at.exception
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Read right as this app prepares them"] == f"{ours.mean():.1%}"
+    assert cards["Read right with the whole canvas squeezed to 28 × 28"] == f"{naive.mean():.1%}"
+    assert any("The same 4 drawings (of 5: the others have no stored canvas)" in c.value for c in at.caption)
+    assert ours.all() and not naive[2:].all()  # the point of the section: small corner drawings
+    gallery = at.get("image")[0].proto.imgs  # the only images: no drawing is read wrong our way
+    assert len(gallery) == (ours & ~naive).sum()
+    assert [image.caption for image in gallery] == [f"{labels[i]}, read as {naive_read[i]}" for i in np.flatnonzero(ours & ~naive)]

@@ -120,3 +120,21 @@ def test_steps_show_each_stage():
     assert max(steps.fitted.shape) == 20
     assert steps.crop.shape[0] > steps.crop.shape[1]  # the 7 is taller than wide
     assert steps.centred.shape == (28, 28)
+
+
+def test_naive_resize_squeezes_the_whole_canvas_without_centring():
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[:40, :40, 3] = 255  # a 40-px square in the top-left corner: a tenth of the canvas, times 4
+    before = rgba.copy()
+    raw = preprocess.naive_resize(rgba, anti_aliasing=False)
+    expected = np.zeros((28, 28), np.float32)
+    expected[:4, :4] = 1.0  # bilinear samples at 10 i + 4.5 px: four rows and columns inside the square
+    np.testing.assert_allclose(raw, expected, atol=1e-6)
+    smooth = preprocess.naive_resize(rgba)
+    assert smooth.shape == (28, 28) and smooth.dtype == np.float32
+    assert smooth.sum() == pytest.approx(16.0, rel=0.1)  # smoothing spreads the ink, keeps its amount
+    assert preprocess.centre_of_mass(smooth) == pytest.approx((1.8, 1.8), abs=0.5)  # still in the corner
+    assert preprocess.centre_of_mass(canvas_to_mnist(rgba)) == pytest.approx((14.0, 14.0), abs=0.6)
+    np.testing.assert_array_equal(rgba, before)
+    full = np.full((300, 200, 4), 255, np.uint8)  # any shape: squeezed, not cropped
+    np.testing.assert_allclose(preprocess.naive_resize(full), 1.0, atol=1e-5)

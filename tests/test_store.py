@@ -122,3 +122,32 @@ def test_threads_sharing_the_server_connection_get_their_own_ids(tmp_path):
     by_id = dict(zip(rows.ids.tolist(), rows.sessions))
     for thread, added in ids.items():  # each id returned to a thread is that thread's drawing
         assert [by_id[i] for i in added] == [f"s{thread * 1000 + i}" for i in range(200)]
+
+
+def canvas(seed: int) -> np.ndarray:
+    rgba = np.zeros((6, 5, 4), np.uint8)
+    rgba[..., 3] = np.random.default_rng(seed).integers(0, 256, (6, 5), dtype=np.uint8)
+    rgba[..., 0] = 17
+    return rgba
+
+
+def test_a_canvas_round_trips_through_png_exactly():
+    rgba = canvas(1)
+    png = store.encode_canvas(rgba)
+    assert png.startswith(b"\x89PNG")
+    np.testing.assert_array_equal(store.decode_canvas(png), rgba)
+    with pytest.raises(ValueError, match=r"\(H, W, 4\) uint8"):
+        store.encode_canvas(rgba[..., :3])
+    assert store.decode_canvas(b"\x89PNG fake") is None and store.decode_canvas(b"") is None
+
+
+def test_canvases_come_back_in_the_order_asked_none_where_unreadable_or_missing(tmp_path):
+    conn = store.connect(tmp_path / "d.sqlite")
+    fake = store.add(conn, **drawing(0))  # its canvas_png is not a PNG
+    ids = [store.add(conn, **{**drawing(i), "canvas_png": store.encode_canvas(canvas(i))}) for i in range(1, 1201)]
+    asked = ids[::-1] + [fake, 99_999]  # more than one chunk of the query (500 ids)
+    got = store.canvases(conn, asked)
+    assert len(got) == len(asked) and got[-2] is None and got[-1] is None
+    for drawing_id, rgba in zip(ids[::-1], got):
+        np.testing.assert_array_equal(rgba, canvas(drawing_id - fake))
+    assert store.canvases(conn, []) == []
