@@ -18,7 +18,7 @@ with left:
     brush = st.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
                       help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
     # Clear hands the canvas a new empty drawing (it reloads in place, so strokes drawn
-    # right after are kept); until the next stroke, the last drawing it reported is stale.
+    # right after are kept); until the canvas reports again, the drawing it last reported is stale.
     version = st.session_state.setdefault("canvas_version", 0)
     dark = st.context.theme.type == "dark"
     canvas = st_canvas(
@@ -38,7 +38,9 @@ with left:
         st.session_state.pop("drawing", None)
         st.rerun()
 
-fresh = canvas.image_data is not None and canvas.json_data != st.session_state.get("stale_drawing")
+if "stale_drawing" in st.session_state and canvas.json_data != st.session_state["stale_drawing"]:
+    del st.session_state["stale_drawing"]  # reported since Clear (its empty drawing, or a stroke)
+fresh = canvas.image_data is not None and "stale_drawing" not in st.session_state
 reading = read_canvas(ui.load_or_explain(ui.classifier, name), canvas.image_data) if fresh else None
 with right:
     if reading is None:

@@ -66,6 +66,15 @@ def test_drawn_digit_is_read_and_clear_brings_back_the_prompt(page, digit):
     assert wait_for(lambda: prompt_visible(page) and browser.prediction(page) is None)
 
 
+def test_the_same_digit_drawn_again_after_clear_is_read(page):
+    """The mouse retraces the exact path, so the canvas reports the very drawing it reported before Clear."""
+    for _ in range(2):
+        browser.draw(page, browser.DIGIT_STROKES[7])
+        assert wait_for(lambda: browser.prediction(page) == "7"), f"the page shows {browser.prediction(page)!r}"
+        browser.clear(page)
+        assert wait_for(lambda: prompt_visible(page))
+
+
 def test_a_finger_draws_on_a_phone(app):
     """Touch events on a phone-sized page draw, and the page reads them; the drawing surface
     takes the touches (CSS touch-action: none), so a finger draws instead of scrolling the page."""

@@ -60,6 +60,18 @@ def test_clear_button_empties_the_canvas_and_the_drawing():
     assert at.metric[0].value == "7"
 
 
+def test_the_same_drawing_reported_again_after_clear_is_read():
+    drawn = stroke_canvas([(40, 160), (280, 160)], width=22)
+    at = run_draw_page(drawn)
+    with fake_canvas(drawn):
+        at.button(key="clear").click().run()  # the canvas still reports the old drawing: stale
+    assert len(at.metric) == 0
+    run_draw_page(np.zeros((320, 320, 4), np.uint8), at)  # the canvas's own report of its empty drawing
+    assert len(at.metric) == 0 and at.info
+    run_draw_page(drawn, at)  # the very same drawing again, the same JSON
+    assert not at.exception and at.metric[0].value == "1"
+
+
 from digits import artifacts, config  # noqa: E402
 
 SHIPPED = artifacts.list_models()
