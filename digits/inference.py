@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from digits import config
 from digits.artifacts import load_model, model_dir
-from digits.preprocess import Steps, preprocess_steps
+from digits.preprocess import Steps, naive_resize, preprocess_steps
 
 
 class Classifier:
@@ -107,3 +107,20 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
         return None
     probs = classifier.predict_proba(steps.centred[None])[0]
     return Reading(steps, probs, *read_answer(probs))
+
+
+def read_naively(classifier: Classifier, rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline the draw page teaches with: the whole canvas squeezed to 28x28, and its reading.
+
+    Parameters
+    ----------
+    rgba : (H, W, 4) uint8 ndarray
+        The canvas; ink is the alpha channel. Not modified.
+
+    Returns
+    -------
+    image : (28, 28) float32 ndarray in [0, 1]
+    probs : (10,) float32 ndarray
+    """
+    image = naive_resize(rgba)
+    return image, classifier.predict_proba(image[None])[0]

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from digits import charts, config, ui
-from digits.inference import read_canvas
+from digits.inference import read_canvas, read_naively
 
 st.title("Draw a digit")
 name = ui.model_picker()
@@ -41,7 +41,8 @@ with left:
 if "stale_drawing" in st.session_state and canvas.json_data != st.session_state["stale_drawing"]:
     del st.session_state["stale_drawing"]  # reported since Clear (its empty drawing, or a stroke)
 fresh = canvas.image_data is not None and "stale_drawing" not in st.session_state
-reading = read_canvas(ui.load_or_explain(ui.classifier, name), canvas.image_data) if fresh else None
+model = ui.load_or_explain(ui.classifier, name) if fresh else None  # loaded at the first stroke
+reading = read_canvas(model, canvas.image_data) if fresh else None
 with right:
     if reading is None:
         st.session_state.pop("drawing", None)
@@ -86,3 +87,10 @@ with st.expander("How a drawing becomes a 28 × 28 input", expanded=False):
         col.image(charts.fit_to(image, 200, square=True), caption=caption, width=200)
     st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
                "like the images the network learnt from, wherever and however large you draw.")
+    squeezed, naive_probs = read_naively(model, canvas.image_data)
+    naive_digit = int(naive_probs.argmax())
+    picture, words = st.columns([1, 3], vertical_alignment="center")
+    picture.image(charts.fit_to(squeezed, 200, square=True), caption="Steps 2–4 skipped", width=200)
+    words.markdown(f"Many drawing apps skip steps 2 to 4 and squeeze the whole canvas to 28 × 28. From "
+                   f"that image the same network reads **{naive_digit}** ({naive_probs[naive_digit]:.0%} sure), "
+                   f"against **{digit}** from the prepared one. Draw small, or in a corner, to see the difference.")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from digits import config, network
-from digits.inference import Classifier, load_classifier, read_answer
+from digits.inference import Classifier, load_classifier, read_answer, read_naively
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +53,15 @@ def test_read_answer_flags_unsure_calls(probs, expected):
     digit, confidence, runner_up = read_answer(np.array(probs))
     assert (digit, runner_up) == (expected[0], expected[2])
     assert confidence == pytest.approx(expected[1])
+
+
+def test_read_naively_squeezes_the_whole_canvas_and_reads_that(untrained):
+    from digits.preprocess import naive_resize
+
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[:40, :40, 3] = 255
+    before = rgba.copy()
+    image, probs = read_naively(untrained, rgba)
+    np.testing.assert_array_equal(image, naive_resize(rgba))
+    np.testing.assert_allclose(probs, untrained.predict_proba(image[None])[0])
+    np.testing.assert_array_equal(rgba, before)

@@ -45,6 +45,19 @@ def test_a_drawn_one_shows_the_prediction_and_the_chart():
     assert at.session_state["drawing"].shape == (28, 28)
 
 
+def test_the_steps_show_what_a_plain_resize_would_read():
+    from digits.inference import load_classifier, read_naively
+
+    small = stroke_canvas([(8, 296), (56, 296)], width=6)  # a small 1 in the top-right corner
+    at = run_draw_page(small)
+    assert not at.exception and at.metric[0].value == "1"
+    probs = read_naively(load_classifier(), small)[1]
+    expander = at.expander[0]
+    assert expander.get("image")[-1].proto.imgs[0].caption == "Steps 2–4 skipped"
+    said = expander.markdown[-1].value
+    assert f"the same network reads **{probs.argmax()}** ({probs.max():.0%} sure), against **1**" in said
+
+
 def test_clear_button_empties_the_canvas_and_the_drawing():
     drawn = stroke_canvas([(40, 160), (280, 160)], width=22)
     at = run_draw_page(drawn)
