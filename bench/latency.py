@@ -3,7 +3,9 @@
     python bench/latency.py [--model strong] [--repeats 300]
 
 Prints medians and ratios measured in this one run (CPU timings are noisy;
-ratios within a run are what to compare).
+ratios within a run are what to compare). TensorFlow runs each op on one thread,
+as in the app (digits.inference.one_thread_per_op); --default-threads keeps
+TensorFlow's own thread pools, for comparison.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from digits import artifacts, config, synth  # noqa: E402
-from digits.inference import load_classifier  # noqa: E402
+from digits.inference import load_classifier, one_thread_per_op  # noqa: E402
 from digits.preprocess import canvas_to_mnist  # noqa: E402
 
 
@@ -37,8 +39,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=config.DEFAULT_MODEL, help="model folder name (default: strong)")
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per measurement (default: 300)")
+    parser.add_argument("--default-threads", action="store_true",
+                        help="keep TensorFlow's default thread pools instead of the app's one thread per op")
     args = parser.parse_args()
 
+    if not args.default_threads:
+        one_thread_per_op()
     classifier = load_classifier(artifacts.model_dir(args.model))
     # A realistic drawing: a training sample re-drawn as canvas strokes.
     digit = artifacts.load_examples(artifacts.model_dir(args.model))["sample_images"][0]
@@ -51,7 +57,8 @@ def main() -> None:
     preprocess = median_ms(lambda: canvas_to_mnist(canvas), args.repeats)
     end_to_end = median_ms(lambda: classifier.predict_proba(canvas_to_mnist(canvas)[None]), args.repeats)
 
-    print(f"model {args.model!r}, canvas {canvas.shape[0]}x{canvas.shape[1]}, medians of {args.repeats} calls")
+    threads = "TensorFlow's default threads" if args.default_threads else "one thread per op, as in the app"
+    print(f"model {args.model!r}, canvas {canvas.shape[0]}x{canvas.shape[1]}, {threads}, medians of {args.repeats} calls")
     print(f"  model.predict (1 image)              {keras_predict:8.2f} ms")
     print(f"  predict_proba (1 image)              {predict_proba:8.2f} ms   {keras_predict / predict_proba:6.1f}x faster")
     print(f"  canvas_to_mnist                      {preprocess:8.2f} ms")

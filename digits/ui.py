@@ -20,8 +20,9 @@ from digits.atomic import storage_advice
 @st.cache_resource(show_spinner="Loading the model…")
 def classifier(name: str):
     """One classifier per model for the whole server, shared by every session."""
-    from digits.inference import load_classifier  # TensorFlow loads only where a page predicts
+    from digits.inference import load_classifier, one_thread_per_op  # TensorFlow loads only where a page predicts
 
+    one_thread_per_op()
     loaded = load_classifier(artifacts.model_dir(name))
     freeze_long_lived()
     return loaded

@@ -65,3 +65,20 @@ def test_read_naively_squeezes_the_whole_canvas_and_reads_that(untrained):
     np.testing.assert_array_equal(image, naive_resize(rgba))
     np.testing.assert_allclose(probs, untrained.predict_proba(image[None])[0])
     np.testing.assert_array_equal(rgba, before)
+
+
+@pytest.mark.parametrize("op_first, expected", [(False, "True 1"), (True, "False 0")])
+def test_one_thread_per_op_only_before_tensorflow_runs(op_first, expected):
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import tensorflow as tf\n"
+        "from digits.inference import one_thread_per_op\n"
+        + ("tf.constant(1.0) + 1\n" if op_first else "")
+        + "print(one_thread_per_op(), tf.config.threading.get_intra_op_parallelism_threads())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=config.ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.stdout.split()[-2:] == expected.split(), out.stderr[-2000:]
