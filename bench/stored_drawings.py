@@ -32,18 +32,9 @@ import numpy as np  # noqa: E402
 
 from digits import artifacts, config, store  # noqa: E402
 from digits.inference import load_classifier  # noqa: E402
-from digits.preprocess import bounding_box, canvas_to_mnist, ink_from_canvas, naive_resize  # noqa: E402
+from digits.preprocess import naive_resize, preprocess_steps  # noqa: E402
 
 BANDS = ((0.0, 0.4), (0.4, 0.6), (0.6, 1.01))  # extent bands, as in the README's benchmark table
-
-
-def extent(rgba: np.ndarray) -> float:
-    """The ink's longest side as a share of the canvas's shorter side (0 for a blank canvas)."""
-    ink = ink_from_canvas(rgba)
-    box = bounding_box(ink)
-    if box is None:
-        return 0.0
-    return max(box[0].stop - box[0].start, box[1].stop - box[1].start) / min(ink.shape)
 
 
 def main() -> None:
@@ -59,18 +50,19 @@ def main() -> None:
     conn = store.connect(args.db)
     drawings = store.load(conn)
     canvases = store.canvases(conn, drawings.ids)
-    keep = [k for k, c in enumerate(canvases) if c is not None and canvas_to_mnist(c) is not None]
+    steps = [None if c is None else preprocess_steps(c) for c in canvases]
+    keep = [k for k, s in enumerate(steps) if s is not None]
     print(f"{args.db}: {len(drawings)} labelled drawings, {len(keep)} with a readable canvas")
     if not keep:
         sys.exit(1)
-    canvases = [canvases[k] for k in keep]
+    canvases, steps = [canvases[k] for k in keep], [steps[k] for k in keep]
     labels = drawings.labels[keep]
-    extents = np.array([extent(c) for c in canvases])
+    extents = np.array([max(s.crop.shape) / min(s.ink.shape) for s in steps])  # as preprocess's speck test
     q = np.percentile(extents, [10, 25, 50, 75, 90])
     print("drawing size (ink's longest side / canvas): "
           + ", ".join(f"p{p} {v:.0%}" for p, v in zip((10, 25, 50, 75, 90), q)))
     inputs = {
-        "ours": np.stack([canvas_to_mnist(c) for c in canvases]),
+        "ours": np.stack([s.centred for s in steps]),
         "naive": np.stack([naive_resize(c) for c in canvases]),
         "naive-raw": np.stack([naive_resize(c, anti_aliasing=False) for c in canvases]),
     }
