@@ -17,19 +17,20 @@ test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev
-	$(PY) bench/latency.py
-	$(PY) bench/drawn_accuracy.py
+	$(PY) -m bench.latency
+	$(PY) -m bench.drawn_accuracy
 
 load: $(VENV)/.installed-dev
-	$(PY) bench/load.py --sessions $(or $(SESSIONS),30) --seconds $(or $(SECONDS),60)
+	$(PY) -m bench.load --sessions $(or $(SESSIONS),30) --seconds $(or $(SECONDS),60)
 
 train: $(VENV)/.installed
 	$(PY) train.py
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 import keras
 import numpy as np
 
-from digits import artifacts, config, data, evaluate, network, synth, training
+from digits import artifacts, config, data, evaluate, network, redraw, training
 from digits.atomic import reserve, storage_advice
 
 # A smoke run's subset sizes: enough for every class, small enough for seconds.
@@ -92,7 +92,7 @@ def train_from_scratch(args, recipe, fit, val):
     if recipe.redraw > 0:
         print(f"Redrawing {len(x_fit):,} training digits with a canvas pen (about 20 s on 2 cores)")
         bar = keras.utils.Progbar(len(x_fit), verbose=min(args.verbose, 1))
-        redrawn = synth.redraw_many(x_fit, seed=args.seed, progress=bar.update)
+        redrawn = redraw.redraw_many(x_fit, seed=args.seed, progress=bar.update)
     model = network.build(args.arch)
     fit_ds = training.make_dataset(x_fit, y_fit, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed, redrawn=redrawn, redraw=recipe.redraw)

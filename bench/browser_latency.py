@@ -1,6 +1,6 @@
 """Stroke released -> answer shown, in a real browser: the app against a bare canvas app.
 
-    python bench/browser_latency.py [--rounds 15]
+    python -m bench.browser_latency [--rounds 15]
 
 For each app, in the same run: clear the canvas, draw a digit with the mouse,
 and time from the release of the mouse button to the moment the "Prediction"
@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import browser  # noqa: E402
-from digits.config import ROOT  # noqa: E402
+from support import browser
+from digits.config import ROOT
 
 def stroke_to_answer(page, strokes) -> float:
     """Seconds from the last mouse-up to the metric's appearance."""

@@ -1,15 +1,15 @@
 """Drawn-digit accuracy through the real canvas: Chromium draws, the running app reads.
 
-    python bench/canvas_accuracy.py [--count 300] [--seed 0]
+    python -m bench.canvas_accuracy [--count 300] [--seed 0]
 
 `bench/drawn_accuracy.py` renders its drawings with our own brush model
-(digits.synth). This benchmark checks that model against the real thing: the
+(support.drawings, with the pen of digits.redraw). This benchmark checks that model against the real thing: the
 same kind of drawings (MNIST *test* digits at a random size, brush width and
 position) are drawn with the mouse on the draw page's canvas in headless
 Chromium, stroke by stroke along each digit's centre lines, solid parts coloured
 in. For each drawing it records the app's **Prediction**, then takes the canvas's
 own pixels and reads them offline, our way and naively. The same digits, at the
-same size, brush and place, are also rendered by digits.synth, to compare.
+same size, brush and place, are also rendered by digits.redraw, to compare.
 
 Brush widths are set with the page's slider, five widths in turn (a slider per
 drawing would take a rerun per step); each drawing's size is drawn so that its
@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
-from digits import artifacts, browser, config, data, synth  # noqa: E402
-from digits.inference import load_classifier  # noqa: E402
-from digits.preprocess import naive_resize  # noqa: E402
-from drawn_accuracy import prepared  # noqa: E402
+from digits import artifacts, config, data, redraw
+from support import browser
+from support.drawings import pen_paths
+from digits.inference import load_classifier
+from digits.preprocess import naive_resize
+from bench.drawn_accuracy import prepared
 
 BRUSHES = (8, 14, 22, 32, 44)  # px, within the slider's 6-48
 SIZES = (0.2, 0.9)  # the digit's longest side, as a share of the canvas
@@ -127,9 +127,9 @@ def main() -> None:
             if width != brush:
                 set_brush(page, width)
                 brush = width
-            centre, solid = synth.digit_plan(digit, height, width, top, left)
-            synthetic[i] = synth.stroke_rgba(centre, width, solid)
-            draw_on_page(page, synth.pen_paths(centre, solid, width))
+            centre, solid = redraw.digit_plan(digit, height, width, top, left)
+            synthetic[i] = redraw.stroke_rgba(centre, width, solid)
+            draw_on_page(page, pen_paths(centre, solid, width))
             shown.append(settled_prediction(page))
             real[i] = canvas_pixels(page)
             browser.clear(page)
@@ -153,7 +153,7 @@ def main() -> None:
     print(f"{'drawn by':22s} {'ours':>8s} {'naive':>8s} {'naive-raw':>9s}   ours - naive")
     rows = {
         "Chromium's canvas": real,
-        "digits.synth": synthetic,
+        "digits.redraw": synthetic,
     }
     for name, drawings in rows.items():
         ours, flat = accuracy(prepared(drawings)), accuracy(np.stack([naive_resize(d) for d in drawings]))
@@ -161,7 +161,7 @@ def main() -> None:
         print(f"{name:22s} {ours:8.2%} {flat:8.2%} {raw:9.2%}   {100 * (ours - flat):+8.1f} pts")
     print(f"\nthe app's Prediction on the page: {(page_answers == labels).mean():.2%} right; "
           f"it matches the offline reading of the canvas's pixels for {(page_answers == offline).mean():.2%}")
-    print(f"ink overlap of the canvas's and digits.synth's rendering (intersection over union): "
+    print(f"ink overlap of the canvas's and digits.redraw's rendering (intersection over union): "
           f"median {np.median(iou):.3f}, 5th percentile {np.percentile(iou, 5):.3f}")
 
 

@@ -1,11 +1,11 @@
 """Accuracy on canvas-like drawings next to MNIST test accuracy, and a naive baseline.
 
-    python bench/drawn_accuracy.py [--models strong seed] [--count 2000]
+    python -m bench.drawn_accuracy [--models strong seed] [--count 2000]
 
 The drawings re-draw MNIST *test* digits (never trained on) as brush strokes on
 a 320x320 transparent canvas, at a random size (20-90 % of the canvas), brush
 width (4-20 % of the digit's size, within the slider's 6-48 px) and position,
-corners included (digits.synth). Two ways of turning a drawing into the
+corners included (support.drawings, with the pen of digits.redraw). Two ways of turning a drawing into the
 network's input are compared:
 
   ours       digits.preprocess.canvas_to_mnist (crop, 20 px box, centre of mass)
@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from digits import artifacts, data, synth  # noqa: E402
-from digits.inference import load_classifier  # noqa: E402
-from digits.preprocess import canvas_to_mnist, naive_resize  # noqa: E402
+from digits import artifacts, data
+from support.drawings import random_drawings
+from digits.inference import load_classifier
+from digits.preprocess import canvas_to_mnist, naive_resize
 
 
 def prepared(drawings: np.ndarray) -> np.ndarray:
@@ -48,7 +46,7 @@ def main() -> None:
     _, (x_test, y_test) = data.load_mnist()
     pick = np.random.default_rng(args.seed).choice(len(y_test), size=args.count, replace=False)
     start = time.perf_counter()
-    drawings = synth.random_drawings(x_test[pick], seed=args.seed)
+    drawings = random_drawings(x_test[pick], seed=args.seed)
     labels = y_test[pick]
     inputs = {
         "ours": prepared(drawings),

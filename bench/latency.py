@@ -1,6 +1,6 @@
 """In-process latency of one drawing: canvas -> probabilities, against model.predict.
 
-    python bench/latency.py [--model strong] [--repeats 300]
+    python -m bench.latency [--model strong] [--repeats 300]
 
 Prints medians and ratios measured in this one run (CPU timings are noisy;
 ratios within a run are what to compare). TensorFlow runs each op on one thread,
@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import artifacts, config, synth  # noqa: E402
-from digits.inference import load_classifier, one_thread_per_op  # noqa: E402
-from digits.preprocess import canvas_to_mnist  # noqa: E402
+from digits import artifacts, config, redraw
+from digits.inference import load_classifier, one_thread_per_op
+from digits.preprocess import canvas_to_mnist
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -48,7 +45,7 @@ def main() -> None:
     classifier = load_classifier(artifacts.model_dir(args.model))
     # A realistic drawing: a training sample re-drawn as canvas strokes.
     digit = artifacts.load_examples(artifacts.model_dir(args.model))["sample_images"][0]
-    canvas = synth.render_digit(digit, height=220, brush=config.DEFAULT_BRUSH, top=50, left=50)
+    canvas = redraw.render_digit(digit, height=220, brush=config.DEFAULT_BRUSH, top=50, left=50)
     image = canvas_to_mnist(canvas)
     batch = image[None]
 

@@ -1,6 +1,6 @@
 """A classroom on one server: N browser sessions draw, read and label digits at once.
 
-    python bench/load.py [--sessions 30] [--seconds 60] [--think 1.0] [--arrive 4]
+    python -m bench.load [--sessions 30] [--seconds 60] [--think 1.0] [--arrive 4]
 
 Each student is its own Playwright browser context (its own cookies and
 Streamlit session) in one headless Chromium, on loopback only; one more
@@ -30,11 +30,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import browser  # noqa: E402
+from support import browser
 
 DIGITS = [1, 7, 0, 4]
 TIMEOUT_MS = 60_000

@@ -1,6 +1,6 @@
 """How long each page takes to render in a real browser, after the first load.
 
-    python bench/page_times.py [--rounds 5]
+    python -m bench.page_times [--rounds 5]
 
 Clicks each page's link in the sidebar (as a user would), and times from the
 click to the moment the page's last chart or image is on screen. The first
@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import browser  # noqa: E402
+from support import browser
 
 # Each page's title, then what is on screen when it is done: (selector, how many).
 TITLES = {"Training": "Training", "Mistakes": "Mistakes", "Dataset": "Dataset", "Inside": "Inside the network",

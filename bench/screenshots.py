@@ -1,18 +1,16 @@
 """Take the README's screenshots in headless chromium: the draw page, Training, Mistakes.
 
-    python bench/screenshots.py [--out docs]
+    python -m bench.screenshots [--out docs]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digits import browser  # noqa: E402
-from digits.config import ROOT  # noqa: E402
+from support import browser
+from digits.config import ROOT
 
 
 def main() -> None:

@@ -1,10 +1,10 @@
 """Fill a drawings database with simulated labelled drawings, a stand-in for a class's.
 
-    python bench/simulate_drawings.py --db /tmp/drawings.sqlite [--count 800]
+    python -m bench.simulate_drawings --db /tmp/drawings.sqlite [--count 800]
 
 Each is an MNIST *training* digit (never a test digit: MNIST test accuracy is
 reported next to the drawings') redrawn as canvas strokes at a random size,
-brush and position (digits.synth), prepared as the draw page prepares drawings,
+brush and position (support.drawings, with the pen of digits.redraw), prepared as the draw page prepares drawings,
 labelled with its true digit, with the probabilities the chosen model gives it,
 and stored with its canvas as the draw page stores it.
 """
@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from digits import artifacts, config, data, store, synth  # noqa: E402
-from digits.inference import load_classifier  # noqa: E402
-from digits.preprocess import canvas_to_mnist  # noqa: E402
+from digits import artifacts, config, data, store
+from support.drawings import random_drawings
+from digits.inference import load_classifier
+from digits.preprocess import canvas_to_mnist
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
     pick = np.random.default_rng(args.seed).choice(len(y_train), size=args.count, replace=False)
     classifier = load_classifier(artifacts.model_dir(args.model))
     conn = store.connect(args.db)
-    for rgba, label in zip(synth.random_drawings(x_train[pick], seed=args.seed), y_train[pick]):
+    for rgba, label in zip(random_drawings(x_train[pick], seed=args.seed), y_train[pick]):
         image = canvas_to_mnist(rgba)
         probs = classifier.predict_proba(image[None])[0]
         store.add(conn, image=image, canvas_png=store.encode_canvas(rgba), probs=probs, label=int(label), model=args.model,

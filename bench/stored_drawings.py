@@ -1,6 +1,6 @@
 """Our preprocessing against a naive resize, on the drawings people labelled in the app.
 
-    python bench/stored_drawings.py [--db data/drawings.sqlite] [--models strong seed]
+    python -m bench.stored_drawings [--db data/drawings.sqlite] [--models strong seed]
 
 The drawn-digit benchmark (bench/drawn_accuracy.py) renders its drawings at
 sizes drawn uniformly from 20-90 % of the canvas, and how far ahead of a naive
@@ -26,13 +26,12 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from digits import artifacts, config, store  # noqa: E402
-from digits.inference import load_classifier  # noqa: E402
-from digits.preprocess import naive_resize, preprocess_steps  # noqa: E402
+from digits import artifacts, config, store
+from digits.inference import load_classifier
+from digits.preprocess import naive_resize, preprocess_steps
 
 BANDS = ((0.0, 0.4), (0.4, 0.6), (0.6, 1.01))  # extent bands, as in the README's benchmark table
 

@@ -20,7 +20,7 @@ class Recipe:
     learning_rate: float  # Adam's (peak) learning rate
     schedule: str = "constant"  # "constant", or "cosine": warm up one epoch, then decay to ~0
     augment: bool = True  # random rotation/shift/zoom and stroke width
-    redraw: float = 0.0  # share of images shown redrawn with a canvas pen (digits.synth.redraw)
+    redraw: float = 0.0  # share of images shown redrawn with a canvas pen (digits.redraw.redraw)
     batch_size: int = 128
 
 
@@ -126,7 +126,7 @@ def make_dataset(
 ) -> tf.data.Dataset:
     """Batches of (images (B, 28, 28, 1) float32 in [0, 1], labels (B,)) from uint8 arrays.
 
-    With ``redrawn`` (the same digits redrawn with a canvas pen, `digits.synth.redraw_many`),
+    With ``redrawn`` (the same digits redrawn with a canvas pen, `digits.redraw.redraw_many`),
     each image is shown in its redrawn form with probability ``redraw``, drawn anew every epoch.
     """
     # The redrawn copy and the per-batch choice exist only when there is something to choose.

@@ -1,14 +1,11 @@
-"""Streamlit glue shared by the pages: cached loaders and the model picker."""
+"""What every page shares: the model picker, cached loaders, the drawings database, and one routing fix."""
 
 from __future__ import annotations
 
 import gc
-import ipaddress
-import json
-import socket
 import sqlite3
+import uuid
 from contextlib import nullcontext
-from urllib.parse import urlsplit
 
 import numpy as np
 import streamlit as st
@@ -57,68 +54,11 @@ def examples(name: str) -> dict[str, np.ndarray]:
     return artifacts.load_examples(artifacts.model_dir(name))
 
 
-# streamlit-drawable-canvas 0.13 hides its toolbar (undo, redo, download, reset) by fading it
-# out 1 rem above the canvas's top-right corner, where it still takes the pointer: a stroke
-# started in the top 30 px of the canvas's right half, before the pointer has hovered the canvas
-# (a finger never does), drew nothing. The toolbar lives in the component's shadow root, which
-# the page's CSS cannot reach, so this script adds a style there that keeps the toolbar above the
-# canvas and lets the pointer through it unless it is showing.
-_TOOLBAR_CSS = """
-.dc-toolbar { top: -2.65rem !important; pointer-events: none; }
-.dc-root:hover > .dc-toolbar .dc-toolbar-card,
-.dc-toolbar[data-pinned="true"] .dc-toolbar-card,
-.dc-toolbar:focus-within .dc-toolbar-card { pointer-events: auto; }
-"""
-_TOOLBAR_JS = """
-export default function () {
-  const css = %s;
-  const patch = () => {
-    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
-      const root = host.shadowRoot;
-      if (root && !root.querySelector("style[data-digits-toolbar]")) {
-        const style = document.createElement("style");
-        style.setAttribute("data-digits-toolbar", "");
-        style.textContent = css;
-        root.appendChild(style);
-      }
-    }
-  };
-  patch();
-  const observer = new MutationObserver(patch);
-  observer.observe(document.body, { childList: true, subtree: true });
-  return () => observer.disconnect();
-}
-""" % json.dumps(_TOOLBAR_CSS)
-_toolbar_fix = st.components.v2.component("digits.canvas_toolbar_fix", js=_TOOLBAR_JS)
-
-
-def keep_canvas_toolbar_off_the_drawing() -> None:
-    """Mount the script above (an empty element) once per page run."""
-    _toolbar_fix(key="canvas_toolbar_fix")
-
-
-def route_through_app() -> None:
-    """Serve a deep link through the router even when it is the server's first visit.
-
-    With a ``pages/`` folder beside app.py, Streamlit starts in its legacy
-    multipage mode, and a first visit to, say, /class runs pages/classroom.py
-    alone: no st.navigation, file names in the sidebar, for every session
-    until one runs app.py (streamlit/runtime/pages_manager.py). Leaving that
-    mode and rerunning sends this session through app.py, to the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def model_picker() -> str:
     """A sidebar select box of the trained models; the choice follows the user across pages.
 
     When no model is installed, the page says how to train one and stops there.
     """
-    route_through_app()
     names = artifacts.list_models()
     if not names:
         st.error(
@@ -175,13 +115,6 @@ def per_class_rows(per_class: dict[str, list]) -> list[dict]:
     ]
 
 
-def large_prediction() -> None:
-    """Make the draw page's answer readable from the back of a classroom."""
-    st.html(
-        "<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>"
-    )
-
-
 @st.cache_resource
 def drawings_db():
     """One connection to the drawings database for the whole server (store.Connection's lock takes turns)."""
@@ -190,31 +123,7 @@ def drawings_db():
 
 def session_id() -> str:
     """An anonymous id for this browser session: it groups drawings, it names no one."""
-    import uuid
-
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
-
-
-def save_label(label: int) -> None:
-    """Store the current drawing with ``label``, or relabel it if it was stored already.
-
-    Called only from a widget's callback, so nothing is stored without a click.
-    """
-    current = st.session_state.get("current")
-    if current is None:
-        return
-    saved = st.session_state.get("saved")
-    try:
-        conn = drawings_db()
-        if saved and saved["key"] == current["key"]:
-            store.relabel(conn, saved["id"], label)
-        else:
-            saved = {"key": current["key"], "id": store.add(
-                conn, image=current["image"], canvas_png=current["png"], probs=current["probs"], label=label,
-                model=current["model"], session=session_id())}
-        st.session_state["saved"] = {**saved, "label": label}
-    except (store.StoreError, OSError, sqlite3.Error) as error:
-        st.session_state["save_error"] = storage_message(error)
 
 
 def storage_message(error: BaseException) -> str:
@@ -222,13 +131,6 @@ def storage_message(error: BaseException) -> str:
     advice = storage_advice(error) or "check that the folder exists and is writable"
     return (f"{error}. In short, {advice}. The drawings folder is `{config.DATA_DIR}`; "
             f"to use another, start the app with `DIGITS_DATA_DIR=/a/writable/folder make run`.")
-
-
-def save_picked(widget_key: str) -> None:
-    """Callback of the "No, it's a…" choice: store the digit picked, if any."""
-    label = st.session_state.get(widget_key)
-    if label is not None:
-        save_label(label)
 
 
 def stored_drawings(since: float = 0.0):
@@ -297,66 +199,25 @@ def show_cell(cell: tuple[int, int], labels: np.ndarray, probs: np.ndarray, imag
                      caption=[probability_caption(probs[i]) for i in chosen], width=112)
 
 
-def join_address(page_url: str | None, page_path: str) -> str | None:
-    """The app's address for students: this page's URL without the page; None when unknown.
+def _route_deep_links_through_app() -> None:
+    """Serve a deep link through the router even when it is the server's first visit.
 
-    >>> join_address("http://10.0.0.5:8501/classroom", "classroom")
-    'http://10.0.0.5:8501'
+    The one use of a private Streamlit API in the project, run once per server
+    process when a page first imports this module, so no page has to remember
+    it. With a ``pages/`` folder beside app.py, Streamlit starts in its legacy
+    multipage mode (``PagesManager.uses_pages_directory``), and a first visit
+    to, say, /classroom runs pages/classroom.py alone: no st.navigation, file
+    names in the sidebar, for every session until one runs app.py. Streamlit
+    offers no public switch; its advice is to rename ``pages/`` (see
+    streamlit/streamlit#9624, #8860 and the MPA v2 default, #10276). Leaving
+    that mode and rerunning sends this session through app.py, to the same
+    page. Tested by test_browser.py's first visit to /classroom.
     """
-    if not page_url:
-        return None
-    parts = urlsplit(page_url)
-    path = parts.path.rstrip("/")
-    if path.endswith("/" + page_path):
-        path = path[: -len(page_path) - 1]
-    return f"{parts.scheme}://{parts.netloc}{path}"
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and st.runtime.exists():
+        PagesManager.uses_pages_directory = False
+        st.rerun()  # the import that ran this fails; the rerun imports the module again
 
 
-def is_loopback(address: str) -> bool:
-    """Whether *address* names this machine only (localhost, 127.x, ::1): other devices cannot open it."""
-    host = urlsplit(address).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def with_host(address: str, host: str) -> str:
-    """*address* with its host replaced, keeping scheme, port and path."""
-    parts = urlsplit(address)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def network_ip() -> str | None:
-    """This machine's address on its network (a UDP connect sends no packet); None without one."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("10.255.255.255", 1))
-            ip = probe.getsockname()[0]
-        except OSError:
-            return None
-    return None if ipaddress.ip_address(ip).is_loopback or ip == "0.0.0.0" else ip
-
-
-def student_address(page_url: str | None, page_path: str) -> tuple[str | None, str | None]:
-    """Where students open the app, and a warning when they cannot.
-
-    Opened as localhost on the projector's machine, the page's own URL is no use
-    to students: the machine's network address is, unless the server listens on
-    loopback only.
-    """
-    address = join_address(page_url, page_path)
-    if address is None or not is_loopback(address):
-        return address, None
-    listening = st.get_option("server.address")
-    if listening and is_loopback(f"http://{listening}"):
-        return address, (f"The server listens on {listening} only, so other devices cannot reach it. "
-                         "Start it with `make run` to serve the whole network.")
-    ip = network_ip()
-    if ip is None:
-        return address, ("This machine has no network address: students' devices cannot reach it. "
-                         "Connect it to the class's network and reload.")
-    return with_host(address, ip), None
+_route_deep_links_through_app()

@@ -5,13 +5,12 @@ import time
 import numpy as np
 import streamlit as st
 
-from digits import charts, evaluate, ui
+from digits import address, charts, evaluate, ui
 
-ui.route_through_app()
 st.title("Class")
-address, problem = ui.student_address(st.context.url, "classroom")
-if address:
-    st.markdown(f"## :material/draw: Draw at `{address}`")
+where, problem = address.student_address(st.context.url, "classroom", st.get_option("server.address"))
+if where:
+    st.markdown(f"## :material/draw: Draw at `{where}`")
 if problem:
     st.warning(problem, icon=":material/wifi_off:")
 st.caption("Everyone drawing on this server, live. Students draw on their own devices at that address "

@@ -3,15 +3,15 @@
 import numpy as np
 import streamlit as st
 
-from digits import charts, inside, ui
+from digits import charts, draw_state, inside, ui
 
 st.title("Inside the network")
 name = ui.model_picker()
 classifier = ui.load_or_explain(ui.classifier, name)
-model = classifier.model
+network = classifier.model
 examples = ui.load_or_explain(ui.examples, name)
 
-image = st.session_state.get("drawing")
+image = draw_state.last_drawing()
 if image is None:
     pick = st.slider("No drawing yet: pick a sample digit", 0, len(examples["sample_images"]) - 1, 0, key="sample")
     image = examples["sample_images"][pick].astype(np.float32) / 255
@@ -36,20 +36,20 @@ with right:
 st.subheader("Feature maps: what each convolution responds to")
 st.caption("Each small square is one filter's response, brightest where it found its pattern. "
            "Early layers find edges and strokes; later ones, parts of digits at lower resolution.")
-for layer, maps in inside.feature_maps(model, image):
+for layer, maps in inside.feature_maps(network, image):
     h, w, c = maps.shape
     grid = charts.image_grid(charts.normalise_each(np.moveaxis(maps, -1, 0)), columns=min(c, 16))
     st.image(charts.fit_to(grid, 900), caption=f"{layer}: {c} maps of {h} × {w}")
 
 left, right = st.columns([1, 2])
 with left:
-    filters = inside.first_filters(model)
+    filters = inside.first_filters(network)
     st.subheader("First-layer filters")
     st.image(charts.fit_to(charts.image_grid(charts.normalise_each(filters), columns=8, gap=1), 300),
              caption=f"{len(filters)} learnt {filters.shape[1]} × {filters.shape[2]} patterns; bright = positive weight")
 with right:
     try:
-        layer, acts = inside.dense_activations(model, image)
+        layer, acts = inside.dense_activations(network, image)
         st.plotly_chart(charts.activation_bars(acts, layer), key="dense")
         st.caption("The last hidden layer: the summary the final layer turns into ten probabilities.")
     except ValueError:

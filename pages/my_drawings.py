@@ -26,8 +26,8 @@ else:
 ids, labels, images = drawings.ids[keep], drawings.labels[keep], drawings.images[keep]
 
 # Read them again with the chosen model: it may not be the one they were drawn for.
-model = ui.load_or_explain(ui.classifier, name)
-probs = model.predict_proba(images)
+classifier = ui.load_or_explain(ui.classifier, name)
+probs = classifier.predict_proba(images)
 metrics = evaluate.classification_metrics(labels, probs)
 cards = st.columns(3)
 cards[0].metric("Drawings", len(ids))
@@ -52,7 +52,7 @@ else:
 st.subheader("What the preparation is worth")
 where, squeezed = ui.squeezed_drawings(ids)
 if len(where):
-    naive = model.predict_proba(squeezed)
+    naive = classifier.predict_proba(squeezed)
     ours_right = probs[where].argmax(axis=1) == labels[where]
     naive_right = naive.argmax(axis=1) == labels[where]
     cards = st.columns(2)

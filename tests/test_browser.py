@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from digits import browser
+from support import browser
 
 pytestmark = [
     pytest.mark.browser,

@@ -1,0 +1,109 @@
+"""The draw page's state in ``st.session_state``: each key defined once, and the callbacks that change it.
+
+The Inside page reads the last drawing from here too, and the browser
+benchmark's bare canvas app clears its canvas the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from digits import store, ui
+
+CANVAS_VERSION = "canvas_version"  # bumped by Clear: the canvas is handed a new empty drawing
+STALE = "stale_drawing"  # the canvas's report from before Clear, ignored until it reports again
+DRAWING = "drawing"  # (28, 28) float32: the model's input for the drawing on screen
+CURRENT = "current"  # what a label click stores: the drawing on screen, as read
+SAVED = "saved"  # {"key", "id", "label"} of the drawing last stored from this session
+SAVE_ERROR = "save_error"  # why the last label click could not be stored
+
+
+def canvas_version() -> int:
+    return st.session_state.setdefault(CANVAS_VERSION, 0)
+
+
+def clear(reported_json: dict | None) -> None:
+    """Clear the canvas: a new empty drawing, and the one it reported until now marked stale."""
+    st.session_state[CANVAS_VERSION] = canvas_version() + 1
+    st.session_state[STALE] = reported_json
+    st.session_state.pop(DRAWING, None)
+
+
+def is_fresh(reported_json: dict | None) -> bool:
+    """Whether the canvas's report is a drawing made since the last Clear.
+
+    The canvas keeps reporting the cleared drawing until it reloads; its first
+    different report (its empty drawing, or a stroke) ends that, so the very
+    same drawing drawn again afterwards is read.
+    """
+    if STALE in st.session_state and reported_json != st.session_state[STALE]:
+        del st.session_state[STALE]
+    return STALE not in st.session_state
+
+
+def show(image: np.ndarray) -> None:
+    """Keep the drawing on screen, for the Inside page to explain."""
+    st.session_state[DRAWING] = image
+
+
+def forget() -> None:
+    st.session_state.pop(DRAWING, None)
+
+
+def last_drawing() -> np.ndarray | None:
+    """The model's input for the drawing last read on the draw page, (28, 28) float32, or None."""
+    return st.session_state.get(DRAWING)
+
+
+def offer(image: np.ndarray, probs: np.ndarray, rgba: np.ndarray, png: bytes, model: str) -> str:
+    """Make the drawing on screen the one a label click stores; return its key (the same drawing, the same key)."""
+    key = hashlib.sha1(image.tobytes()).hexdigest()[:16]
+    st.session_state[CURRENT] = dict(key=key, image=image, probs=probs, rgba=rgba, png=png, model=model)
+    return key
+
+
+def saved_label(key: str) -> int | None:
+    """The label stored for drawing ``key`` from this session, or None."""
+    saved = st.session_state.get(SAVED, {})
+    return saved.get("label") if saved.get("key") == key else None
+
+
+def pop_save_error() -> str | None:
+    return st.session_state.pop(SAVE_ERROR, None)
+
+
+def save_label(label: int) -> None:
+    """Store the drawing on screen with ``label``, or relabel it if it was stored already.
+
+    Called only from a widget's callback, so nothing is stored without a click.
+    """
+    current = st.session_state.get(CURRENT)
+    if current is None:
+        return
+    saved = st.session_state.get(SAVED)
+    try:
+        db = ui.drawings_db()
+        if saved and saved["key"] == current["key"]:
+            store.relabel(db, saved["id"], label, session=ui.session_id())
+        else:
+            # What a plain resize of the whole canvas reads, kept with the drawing so that the
+            # My drawings page compares both preparations without decoding a canvas again.
+            from digits.inference import read_naively  # TensorFlow loads only where a page predicts
+
+            squeezed, naive_probs = read_naively(ui.classifier(current["model"]), current["rgba"])
+            saved = {"key": current["key"], "id": store.add(
+                db, image=current["image"], canvas_png=current["png"], probs=current["probs"], label=label,
+                model=current["model"], session=ui.session_id(), squeezed=squeezed, naive_probs=naive_probs)}
+        st.session_state[SAVED] = {**saved, "label": label}
+    except (store.StoreError, OSError) as error:
+        st.session_state[SAVE_ERROR] = ui.storage_message(error)
+
+
+def save_picked(widget_key: str) -> None:
+    """Callback of the "No, it's a…" choice: store the digit picked, if any."""
+    label = st.session_state.get(widget_key)
+    if label is not None:
+        save_label(label)
