@@ -12,10 +12,14 @@ with st.sidebar:  # an empty element: at the sidebar's foot it moves nothing on 
 
 left, right = st.columns([1, 1], gap="large")
 with left:
-    brush = st.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
-                      help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
-    report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark")
-    if st.button("Clear", key="clear", icon=":material/ink_eraser:"):
+    st.space("medium")  # a strip of its own for the canvas's toolbar (upload, undo, redo, pen, bin)
+    surface = st.container()
+    width_control, clear_control = st.columns([3, 1], vertical_alignment="bottom")
+    brush = width_control.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
+                                 help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
+    with surface:
+        report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark")
+    if clear_control.button("Clear", key="clear", icon=":material/ink_eraser:", width="stretch"):
         draw_state.clear(report.json_data)
         st.rerun()
 
