@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import gc
-import sqlite3
 import uuid
-from contextlib import nullcontext
 
 import numpy as np
 import streamlit as st
 
-from digits import artifacts, charts, config, evaluate, preprocess, store
+from digits import artifacts, charts, config, evaluate, store
 from digits.atomic import storage_advice
 
 
@@ -115,10 +113,41 @@ def per_class_rows(per_class: dict[str, list]) -> list[dict]:
     ]
 
 
-@st.cache_resource
-def drawings_db():
-    """One connection to the drawings database for the whole server (store.Connection's lock takes turns)."""
-    return store.connect()
+def database_url() -> str | None:
+    """Where the class's drawings live when not in the embedded SQLite file: a PostgreSQL URL, or None.
+
+    ``DIGITS_DATABASE_URL`` in the environment, else Streamlit's own convention,
+    a ``[connections.drawings]`` section in ``.streamlit/secrets.toml`` (``url =``
+    or ``dialect``/``host``/``username``/... fields), read through ``st.connection``.
+    """
+    url = config.database_url()
+    if url:
+        return url
+    try:
+        if "drawings" not in st.secrets.get("connections", {}):
+            return None
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return None
+    return st.connection("drawings", type="sql").engine.url.render_as_string(hide_password=False)
+
+
+@st.cache_resource(show_spinner=False)
+def drawings_db() -> store.Store:
+    """One store of drawings for the whole server, shared by every session (its pool takes turns)."""
+    return store.connect(database_url())
+
+
+def or_explain(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` on the drawings database, or, when the database fails, say why and stop."""
+    try:
+        return function(*args, **kwargs)
+    except (store.StoreError, OSError) as error:
+        st.error(f"The drawings database could not be used: {storage_message(error)}", icon=":material/error:")
+        st.stop()
+
+
+def drawings_db_or_explain() -> store.Store:
+    return or_explain(drawings_db)
 
 
 def session_id() -> str:
@@ -131,50 +160,6 @@ def storage_message(error: BaseException) -> str:
     advice = storage_advice(error) or "check that the folder exists and is writable"
     return (f"{error}. In short, {advice}. The drawings folder is `{config.DATA_DIR}`; "
             f"to use another, start the app with `DIGITS_DATA_DIR=/a/writable/folder make run`.")
-
-
-def stored_drawings(since: float = 0.0):
-    """Every labelled drawing in the database, or None (after saying why) when it cannot be opened."""
-    try:
-        return store.load(drawings_db(), since)
-    except (store.StoreError, OSError, sqlite3.Error) as error:
-        st.error(f"The drawings database could not be read: {storage_message(error)}")
-        return None
-
-
-@st.cache_resource
-def _squeezed_by_id() -> dict[int, np.ndarray | None]:
-    return {}  # drawing id -> its canvas naively resized; ids are never reused, canvases never change
-
-
-def squeezed_drawings(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The stored canvases of drawings ``ids`` squeezed whole to 28x28, as a naive app would read them.
-
-    Each canvas is decoded and resized once per server (about 4 ms each here).
-
-    Parameters
-    ----------
-    ids : (N,) int ndarray
-
-    Returns
-    -------
-    where : (n,) int ndarray
-        Positions in ``ids`` of the drawings whose canvas could be read.
-    images : (n, 28, 28) float32 ndarray in [0, 1]
-    """
-    cache = _squeezed_by_id()
-    missing = [int(i) for i in ids if int(i) not in cache]
-    if missing:
-        try:
-            found = store.canvases(drawings_db(), missing)
-        except (store.StoreError, OSError, sqlite3.Error):
-            found = []  # left out this time (the caller says how many are shown), tried again next time
-        with st.spinner(f"Squeezing {len(found)} canvases…", show_time=True) if len(found) > 100 else nullcontext():
-            for drawing_id, rgba in zip(missing, found):
-                cache[drawing_id] = None if rgba is None else preprocess.naive_resize(rgba)
-    where = np.array([k for k, i in enumerate(ids) if cache.get(int(i)) is not None], np.int64)
-    images = np.array([cache[int(ids[k])] for k in where], np.float32).reshape(-1, config.IMAGE_SIZE, config.IMAGE_SIZE)
-    return where, images
 
 
 def clicked_cell(event) -> tuple[int, int] | None:
@@ -221,3 +206,36 @@ def _route_deep_links_through_app() -> None:
 
 
 _route_deep_links_through_app()
+
+
+def gallery(key: str, fetch, caption, per_page: int = 24, squeezed: bool = False) -> None:
+    """One page of stored drawings, newest first, with Newer / Older to walk the rest.
+
+    ``fetch(before_id, limit)`` returns a `store.Page`; only that page's rows
+    are read. The pages walked are remembered under ``key``, so a key should
+    name the filter too (another filter starts at the newest again). With
+    ``squeezed``, each drawing's whole canvas squeezed to 28 x 28 is shown.
+    """
+    visited = st.session_state.setdefault(f"{key}_pages", [None])  # before_id of each page walked
+    page = or_explain(fetch, visited[-1], per_page)
+    if page.rows:
+        st.image([charts.pixelated(row.squeezed if squeezed else row.image, 3) for row in page.rows],
+                 caption=[caption(row) for row in page.rows], width=84)
+    newer, older, _ = st.columns([1, 1, 4])
+    if len(visited) > 1 and newer.button("Newer", key=f"{key}_newer", icon=":material/chevron_left:"):
+        visited.pop()
+        st.rerun()
+    if page.next_before_id is not None and older.button("Older", key=f"{key}_older",
+                                                         icon=":material/chevron_right:"):
+        visited.append(page.next_before_id)
+        st.rerun()
+
+
+def export_npz(db: store.Store, scope: store.Scope):
+    """The drawings in ``scope`` as an .npz file, built in chunks into a temporary file (run on click only)."""
+    import tempfile
+
+    out = tempfile.TemporaryFile()  # on disk, gone when closed: memory holds one chunk, not every drawing
+    or_explain(store.export_npz, db, out, scope)
+    out.seek(0)
+    return out

@@ -1,11 +1,8 @@
-"""The classroom tally, for the projector: everyone's labelled drawings, live."""
+"""The classroom tally, for the projector: everyone's labelled drawings in this lesson, live."""
 
-import time
-
-import numpy as np
 import streamlit as st
 
-from digits import address, charts, evaluate, ui
+from digits import address, charts, evaluate, store, tally, teacher, ui
 
 st.title("Class")
 where, problem = address.student_address(st.context.url, "classroom", st.get_option("server.address"))
@@ -15,42 +12,51 @@ if problem:
     st.warning(problem, icon=":material/wifi_off:")
 st.caption("Everyone drawing on this server, live. Students draw on their own devices at that address "
            "and tell the network whether it was right: each labelled drawing counts here.")
-since = st.session_state.setdefault("lesson_start", 0.0)
-if st.button("Start a new lesson", key="new_lesson", icon=":material/restart_alt:",
-             help="Count only the drawings labelled from now on (nothing is deleted)."):
-    st.session_state["lesson_start"] = since = time.time()
+db = ui.drawings_db_or_explain()
+if teacher.sign_in():
+    if st.button("Start a new lesson", key="new_lesson", icon=":material/restart_alt:",
+                 help="Every projector counts only the drawings labelled from now on (nothing is deleted)."):
+        ui.or_explain(store.start_lesson, db)
+else:
+    st.caption("The teacher starts a new lesson (sign in under Teacher in the sidebar); every projector follows.")
 
 
 @st.fragment(run_every="3s")
-def tally(since: float) -> None:
-    drawings = ui.stored_drawings(since)
-    if drawings is None:
-        return
-    if not len(drawings):
+def live() -> None:
+    lesson = ui.or_explain(store.current_lesson, db)  # read each time: the teacher may start one anywhere
+    counted = st.session_state.get("tally")
+    if counted is None or counted.lesson != (lesson and lesson.id):
+        counted = tally.Tally(lesson=lesson and lesson.id, last_id=lesson.after_id if lesson else 0)
+    while True:  # only the drawings added since the last refresh; a projector's first one catches up
+        rows = ui.or_explain(store.since, db, counted.last_id, limit=5000)
+        tally.add_rows(counted, rows)
+        if len(rows) < 5000:
+            break
+    st.session_state["tally"] = counted
+    if not counted.drawings:
         st.info("No labelled drawings yet: they appear here within seconds.", icon=":material/hourglass_empty:")
         return
-    right = drawings.predicted == drawings.labels
     cards = st.columns(3)
-    cards[0].metric("Drawings", len(drawings))
-    cards[1].metric("Read right", f"{right.mean():.0%}")
-    cards[2].metric("Students", len(set(drawings.sessions)))
+    cards[0].metric("Drawings", counted.drawings)
+    cards[1].metric("Read right", f"{counted.right / counted.drawings:.0%}")
+    cards[2].metric("Students", len(counted.sessions))
     left, middle = st.columns([3, 2])
-    left.plotly_chart(charts.digit_counts(np.bincount(drawings.labels, minlength=10), "Drawings of each digit"),
+    left.plotly_chart(charts.digit_counts(counted.confusion.sum(axis=1), "Drawings of each digit"),
                       key="class_counts")
     with middle:
         st.subheader("Most confused")
-        confusion = evaluate.classification_metrics(drawings.labels, drawings.probs)["confusion"]
-        pairs = evaluate.most_confused(confusion, k=5)
+        pairs = evaluate.most_confused(counted.confusion, k=5)
         if pairs:
             st.dataframe([{"drawn": t, "read as": p, "times": n} for t, p, n in pairs], hide_index=True,
                          key="class_pairs")
         else:
             st.success("No mistakes yet.")
-    latest = np.flatnonzero(~right)[::-1][:12]
-    if len(latest):
+    if counted.mistakes:
+        images = ui.or_explain(store.images, db, [i for i, _, _ in counted.mistakes])
+        shown = [(i, t, p) for i, t, p in counted.mistakes if i in images]  # a deleted one is left out
         st.subheader("Latest mistakes")
-        st.image([charts.pixelated(drawings.images[i], 3) for i in latest],
-                 caption=[f"drawn {drawings.labels[i]}, read {drawings.predicted[i]}" for i in latest], width=84)
+        st.image([charts.pixelated(images[i], 3) for i, _, _ in shown],
+                 caption=[f"drawn {t}, read {p}" for _, t, p in shown], width=84)
 
 
-tally(since)
+live()

@@ -1,87 +1,101 @@
-"""The drawings people labelled: how the model does on them, where it goes wrong, export."""
+"""The drawings people labelled: how the chosen model reads them, where it goes wrong, export and delete."""
 
-import numpy as np
 import streamlit as st
 
-from digits import charts, evaluate, store, ui
+from digits import charts, store, teacher, ui
 
 st.title("My drawings")
 name = ui.model_picker()
-drawings = ui.stored_drawings()
-if drawings is None:
-    st.stop()
-if not len(drawings):
-    st.info("No labelled drawings yet. On the Draw page, tell the network whether it was right: "
-            "each drawing you label is kept here (and only those).", icon=":material/draw:")
-    st.stop()
-
+is_teacher = teacher.sign_in()
+db = ui.drawings_db_or_explain()
 mine = st.toggle("Only this browser session's drawings", key="only_mine")
-if mine:
-    keep = np.array([s == ui.session_id() for s in drawings.sessions])
-    if not keep.any():
-        st.info("You have labelled no drawing in this session yet.")
-        st.stop()
-else:
-    keep = np.ones(len(drawings), bool)
-ids, labels, images = drawings.ids[keep], drawings.labels[keep], drawings.images[keep]
+scope = store.Scope(session=ui.session_id() if mine else None)
 
-# Read them again with the chosen model: it may not be the one they were drawn for.
-classifier = ui.load_or_explain(ui.classifier, name)
-probs = classifier.predict_proba(images)
-metrics = evaluate.classification_metrics(labels, probs)
+# Each drawing is read once per model and the reading kept: only drawings no one has
+# read with this model yet cost anything, in batches, with a bar (the one step that grows with them).
+if unread := ui.or_explain(store.count_unread, db, name):
+    classifier = ui.load_or_explain(ui.classifier, name)
+    bar = st.progress(0.0, text=f"Reading {unread:,} drawings with {name} (once)…")
+    ui.or_explain(store.read_all, db, name, classifier.predict_proba,
+                  progress=lambda done, total: bar.progress(done / total, text=f"Read {done:,} of {total:,}…"))
+    bar.empty()
+summary = ui.or_explain(store.summary, db, name, scope)
+if not summary.drawings:
+    st.info("No labelled drawings yet. On the Draw page, tell the network whether it was right: "
+            "each drawing you label is kept here (and only those)." if not mine else
+            "You have labelled no drawing in this session yet.", icon=":material/draw:")
+    st.stop()
+
+right = int(summary.confusion.trace())
 cards = st.columns(3)
-cards[0].metric("Drawings", len(ids))
-cards[1].metric(f"Read right by {name}", f"{metrics['accuracy']:.1%}")
-cards[2].metric("Mistakes", int(round((1 - metrics["accuracy"]) * len(ids))))
+cards[0].metric("Drawings", f"{summary.drawings:,}")
+cards[1].metric(f"Read right by {name}", f"{right / max(summary.read, 1):.1%}")
+cards[2].metric("Mistakes", f"{summary.read - right:,}")
 
-confusion = np.array(metrics["confusion"])
-event = st.plotly_chart(charts.confusion_heatmap(confusion, title="Confusion matrix (your drawings)"),
+event = st.plotly_chart(charts.confusion_heatmap(summary.confusion, title="Confusion matrix (these drawings)"),
                         on_select="rerun", selection_mode="points", key="my_confusion")
-cell = ui.clicked_cell(event)
-if cell:
-    ui.show_cell(cell, labels, probs, images, first="Drawn as", what="drawing")
+if cell := ui.clicked_cell(event):
+    drawn, read = cell
+    st.subheader(f"Drawn as {drawn}, read as {read}: {summary.confusion[drawn, read]:,}")
+    ui.gallery(f"cell_{name}_{mine}_{drawn}_{read}",
+               lambda before, n: store.page(db, name, scope, label=drawn, predicted=read, before_id=before, limit=n),
+               lambda row: f"#{row.id} · {ui.probability_caption(row.probs)}")
 
 st.subheader("Drawings the model gets wrong")
-wrong = evaluate.misclassified(labels, probs)
-if len(wrong):
-    st.image([charts.pixelated(images[i], 3) for i in wrong],
-             caption=[f"#{ids[i]}: drawn {labels[i]} · {ui.probability_caption(probs[i])}" for i in wrong], width=84)
+if right < summary.read:
+    ui.gallery(f"wrong_{name}_{mine}",
+               lambda before, n: store.page(db, name, scope, wrong=True, before_id=before, limit=n),
+               lambda row: f"#{row.id}: drawn {row.label} · {ui.probability_caption(row.probs)}")
 else:
     st.success("It reads every one of them right.")
 
 st.subheader("What the preparation is worth")
-where, squeezed = ui.squeezed_drawings(ids)
-if len(where):
-    naive = classifier.predict_proba(squeezed)
-    ours_right = probs[where].argmax(axis=1) == labels[where]
-    naive_right = naive.argmax(axis=1) == labels[where]
+if summary.naive_read:
     cards = st.columns(2)
-    cards[0].metric("Read right as this app prepares them", f"{ours_right.mean():.1%}")
-    cards[1].metric("Read right with the whole canvas squeezed to 28 × 28", f"{naive_right.mean():.1%}",
-                    delta=f"{100 * (naive_right.mean() - ours_right.mean()):+.1f} points", delta_color="normal")
-    st.caption(f"The same {len(where)} drawings{'' if len(where) == len(ids) else f' (of {len(ids)}: the others have no stored canvas)'}, "
+    ours, naive = summary.ours_right_where_naive / summary.naive_read, summary.naive_right / summary.naive_read
+    cards[0].metric("Read right as this app prepares them", f"{ours:.1%}")
+    cards[1].metric("Read right with the whole canvas squeezed to 28 × 28", f"{naive:.1%}",
+                    delta=f"{100 * (naive - ours):+.1f} points", delta_color="normal")
+    left_out = summary.drawings - summary.naive_read
+    st.caption(f"The same {summary.naive_read:,} drawings{f' ({left_out:,} stored without a canvas are left out)' if left_out else ''}, "
                "read by the same model, prepared two ways: as MNIST's digits were (cropped, fitted to a 20-pixel box, "
                "centred), or as many drawing apps do it, by shrinking the whole canvas. Small and off-centre "
-               "drawings lose the most.")
-    lost = np.flatnonzero(ours_right & ~naive_right)
-    if len(lost):
-        st.markdown(f"**What the network sees of them squeezed**: {min(len(lost), 24)} of the {len(lost)} drawings "
-                    "this app reads right and a plain resize reads wrong.")
-        st.image([charts.pixelated(squeezed[i], 3) for i in lost[:24]],
-                 caption=[f"{labels[where[i]]}, read as {naive[i].argmax()}" for i in lost[:24]], width=84)
+               "drawings lose the most. Below, what the network sees of those this app reads right and a plain resize reads wrong:")
+    ui.gallery(f"lost_{name}_{mine}",
+               lambda before, n: store.page(db, name, scope, naive_lost=True, before_id=before, limit=n),
+               lambda row: f"#{row.id}: {row.label}", squeezed=True)
 else:
     st.info("None of these drawings has a stored canvas to compare with.")
 
 st.subheader("Keep, export or delete")
-st.download_button("Download all as .npz (images, labels)", store.export_npz(drawings), "drawings.npz",
+st.download_button(f"Download {'yours' if mine else 'all'} as .npz (images, labels)",
+                   lambda: ui.export_npz(db, scope), "drawings.npz", on_click="ignore",
                    icon=":material/download:", key="export")
-left, right = st.columns(2)
-chosen = left.multiselect("Drawings to delete (by #)", list(ids), key="to_delete")
-if left.button("Delete these", key="delete", disabled=not chosen):
-    for drawing_id in chosen:
-        store.delete(ui.drawings_db(), drawing_id)
+if not is_teacher:
+    st.caption("You can delete the drawings of this browser session. "
+               + ("Only the teacher can delete other people's (sign in under Teacher in the sidebar)."
+                  if teacher.configured_key() else "Nobody can delete other people's from the app. " + teacher.HOW_TO_SET))
+# A student's deletions are limited to their own session by the store itself, whatever ids a browser sends.
+owner = None if is_teacher else ui.session_id()
+listed = store.Scope(session=owner or scope.session)
+visited = st.session_state.setdefault(f"delete_{listed.session}_pages", [None])
+page = ui.or_explain(store.page, db, name, listed, before_id=visited[-1], limit=50)
+table = st.dataframe([{"#": r.id, "drawn": r.label, f"read by {name}": r.predicted, "yours": r.session == ui.session_id()}
+                      for r in page.rows], hide_index=True, key="delete_table", on_select="rerun",
+                     selection_mode="multi-row")
+picked = [page.rows[i].id for i in table.selection.rows if 0 <= i < len(page.rows)]  # rows shown, nothing else
+left, middle, right = st.columns([2, 1, 1])
+if left.button(f"Delete the {len(picked)} selected", key="delete", disabled=not picked, icon=":material/delete:"):
+    ui.or_explain(store.delete, db, picked, session=owner)
     st.rerun()
-sure = right.checkbox("Yes, delete every stored drawing", key="sure")
-if right.button("Delete all", key="delete_all", disabled=not sure, type="primary"):
-    store.delete_all(ui.drawings_db())
+if page.next_before_id is not None and middle.button("Older", key="delete_older"):
+    visited.append(page.next_before_id)
     st.rerun()
+if len(visited) > 1 and right.button("Newer", key="delete_newer"):
+    visited.pop()
+    st.rerun()
+everything = "every stored drawing" if is_teacher else "every drawing of this session"
+if st.checkbox(f"Yes, delete {everything}", key="sure"):
+    if st.button("Delete all", key="delete_all", type="primary"):
+        ui.or_explain(store.delete_all, db, session=owner)
+        st.rerun()
