@@ -15,34 +15,33 @@ ACCENT = "#e4572e"
 NEUTRAL = "#8c8c8c"
 
 
-def probability_bars(probs: np.ndarray) -> go.Figure:
-    """Bar chart of the ten class probabilities, the top class highlighted.
+def probability_bars_html(probs: np.ndarray, height: int = 180) -> str:
+    """The ten class probabilities as plain HTML bars, the top class highlighted, for ``st.html``.
+
+    The draw page shows these after every stroke. Plain elements cost the
+    browser next to nothing to draw, where a Plotly chart took about 0.3 s of
+    its main thread per render: a class's cheap laptops feel that.
 
     Parameters
     ----------
     probs : (10,) float ndarray
+    height : int
+        Height of a bar at 100 %, in CSS pixels.
     """
     probs = np.asarray(probs, dtype=float)
     top = int(probs.argmax())
-    fig = go.Figure(
-        go.Bar(
-            x=[str(c) for c in range(NUM_CLASSES)],
-            y=probs,
-            marker_color=[ACCENT if c == top else NEUTRAL for c in range(NUM_CLASSES)],
-            text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs],
-            textposition="outside",
-            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
-        )
+    bars = "".join(
+        f'<div style="flex:1;display:flex;flex-direction:column;align-items:center;justify-content:flex-end">'
+        f'<span style="font-size:0.8rem;color:#555">{f"{p:.0%}" if p >= 0.01 else ""}</span>'
+        f'<div title="digit {c}: {p:.2%}" style="width:70%;height:{max(p * height, 1):.1f}px;'
+        f'background:{ACCENT if c == top else NEUTRAL}"></div>'
+        f'<span style="font-weight:{700 if c == top else 400}">{c}</span></div>'
+        for c, p in enumerate(probs)
     )
-    fig.update_layout(
-        title="How sure the network is of each digit",
-        xaxis=dict(title="digit", type="category"),
-        yaxis=dict(title="probability", range=[0, 1.12], tickformat=".0%"),
-        margin=dict(l=10, r=10, t=40, b=10),
-        height=300,
-        showlegend=False,
-    )
-    return fig
+    described = ", ".join(f"{c}: {p:.0%}" for c, p in enumerate(probs))
+    return (f'<figure role="img" aria-label="How sure the network is of each digit: {described}" style="margin:0">'
+            f'<figcaption style="font-weight:600;margin-bottom:0.4rem">How sure the network is of each digit</figcaption>'
+            f'<div style="display:flex;align-items:flex-end;height:{height + 40}px;gap:2px">{bars}</div></figure>')
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:
@@ -208,64 +207,6 @@ def digit_counts(counts, title: str) -> go.Figure:
     return _layout(fig, title, "digit", "drawings", height=320)
 
 
-def image_grid(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
-    """Tile images into one picture, row by row, with a thin grey gap.
-
-    Parameters
-    ----------
-    images : (N, H, W) ndarray, uint8 or float in [0, 1]
-
-    Returns
-    -------
-    (rows * (H + gap) - gap, columns * (W + gap) - gap) uint8 ndarray
-    """
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        images = np.round(np.clip(images, 0, 1) * 255).astype(np.uint8)
-    n, h, w = images.shape
-    rows = max(1, -(-n // columns))
-    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), 96, np.uint8)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        grid[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
-    return grid
-
-
-def normalise_each(maps: np.ndarray) -> np.ndarray:
-    """Scale each map to [0, 1] by its own range, so faint and strong maps are both visible.
-
-    Parameters
-    ----------
-    maps : (N, H, W) float ndarray
-
-    Returns
-    -------
-    (N, H, W) float32 ndarray in [0, 1]; a constant map becomes all zeros
-    """
-    maps = np.asarray(maps, np.float32)
-    low = maps.min(axis=(1, 2), keepdims=True)
-    span = maps.max(axis=(1, 2), keepdims=True) - low
-    return np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
-
-
-def saliency_overlay(image: np.ndarray, saliency: np.ndarray) -> np.ndarray:
-    """The input in grey with the saliency laid over it in the accent colour.
-
-    Parameters
-    ----------
-    image : (H, W) float ndarray in [0, 1]
-    saliency : (H, W) float ndarray in [0, 1]
-
-    Returns
-    -------
-    (H, W, 3) uint8 ndarray
-    """
-    accent = np.array([0xE4, 0x57, 0x2E], np.float32) / 255
-    grey = np.clip(image, 0, 1)[..., None] * 0.55
-    weight = np.clip(saliency, 0, 1)[..., None]
-    return np.round((grey * (1 - weight) + accent * weight) * 255).astype(np.uint8)
-
-
 def activation_bars(activations: np.ndarray, layer: str) -> go.Figure:
     """Bar chart of one dense layer's activations."""
     fig = go.Figure(go.Bar(x=list(range(len(activations))), y=activations, marker_color=NEUTRAL,
@@ -273,42 +214,3 @@ def activation_bars(activations: np.ndarray, layer: str) -> go.Figure:
     return _layout(fig, f"Layer {layer!r}: {len(activations)} units", "unit", "activation", height=260)
 
 
-def pixelated(image: np.ndarray, scale: int = 8) -> np.ndarray:
-    """Enlarge an image by repeating pixels, so the browser shows crisp squares.
-
-    Parameters
-    ----------
-    image : (H, W) or (H, W, 3) ndarray: uint8, or float in [0, 1]
-
-    Returns
-    -------
-    (H * scale, W * scale[, 3]) uint8 ndarray
-    """
-    image = np.asarray(image)
-    grey = image if image.dtype == np.uint8 else np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
-    return np.repeat(np.repeat(grey, scale, axis=0), scale, axis=1)
-
-
-def fit_to(image: np.ndarray, size: int, square: bool = False) -> np.ndarray:
-    """Pixelate ``image`` so its longest side is about ``size`` pixels (at least 1x).
-
-    With ``square``, it is centred on a square of background (0) as wide as that
-    side, so that images of any shape line up in a row of equal columns.
-
-    Parameters
-    ----------
-    image : (H, W) ndarray: uint8, or float in [0, 1]
-
-    Returns
-    -------
-    (H * k, W * k) uint8 ndarray, or (S, S) with S = max(H, W) * k when ``square``
-    """
-    big = pixelated(image, max(1, size // max(image.shape[:2])))
-    if not square:
-        return big
-    h, w = big.shape[:2]
-    side = max(h, w)
-    out = np.zeros((side, side) + big.shape[2:], np.uint8)
-    top, left = (side - h) // 2, (side - w) // 2
-    out[top:top + h, left:left + w] = big
-    return out

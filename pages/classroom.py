@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digits import address, charts, evaluate, store, tally, teacher, ui
+from digits import address, charts, evaluate, pixels, store, tally, teacher, ui
 
 st.title("Class")
 where, problem = address.student_address(st.context.url, "classroom", st.get_option("server.address"))
@@ -55,7 +55,7 @@ def live() -> None:
         images = ui.or_explain(store.images, db, [i for i, _, _ in counted.mistakes])
         shown = [(i, t, p) for i, t, p in counted.mistakes if i in images]  # a deleted one is left out
         st.subheader("Latest mistakes")
-        st.image([charts.pixelated(images[i], 3) for i, _, _ in shown],
+        st.image([pixels.pixelated(images[i], 3) for i, _, _ in shown],
                  caption=[f"drawn {t}, read {p}" for _, t, p in shown], width=84)
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digits import charts, ui
+from digits import charts, pixels, ui
 
 st.title("Dataset")
 name = ui.model_picker()
@@ -16,11 +16,11 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Samples of each digit")
     per_class = len(examples["sample_labels"]) // 10
-    grid = charts.image_grid(examples["sample_images"], columns=per_class)
-    st.image(charts.pixelated(grid, 2), caption="One row per digit, 0 to 9, picked at random")
+    grid = pixels.image_grid(examples["sample_images"], columns=per_class)
+    st.image(pixels.pixelated(grid, 2), caption="One row per digit, 0 to 9, picked at random")
 with right:
     st.plotly_chart(charts.class_counts(report["class_counts"]["train"], report["class_counts"]["test"]),
                     key="counts")
     st.subheader("The average of each digit")
-    st.image(charts.pixelated(charts.image_grid(examples["mean_images"], columns=5), 3),
+    st.image(pixels.pixelated(pixels.image_grid(examples["mean_images"], columns=5), 3),
              caption="Mean of all training images of each digit: what a typical one looks like")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digits import canvas, charts, config, draw_state, ui
+from digits import canvas, charts, config, draw_state, pixels, ui
 from digits.inference import read_canvas, read_naively
 
 st.title("Draw a digit")
@@ -10,58 +10,69 @@ name = ui.model_picker()
 with st.sidebar:  # an empty element: at the sidebar's foot it moves nothing on the page
     canvas.keep_toolbar_off_the_drawing()
 
-left, right = st.columns([1, 1], gap="large")
-with left:
-    st.space("medium")  # a strip of its own for the canvas's toolbar (upload, undo, redo, pen, bin)
-    surface = st.container()
-    width_control, clear_control = st.columns([3, 1], vertical_alignment="bottom")
-    brush = width_control.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
-                                 help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
-    with surface:
-        report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark")
-    if clear_control.button("Clear", key="clear", icon=":material/ink_eraser:", width="stretch"):
-        draw_state.clear(report.json_data)
-        st.rerun()
 
-fresh = draw_state.is_fresh(report.json_data) and report.rgba is not None
-classifier = ui.load_or_explain(ui.classifier, name) if fresh else None  # loaded at the first stroke
-reading = read_canvas(classifier, report.rgba) if fresh else None
-with right:
-    if report.refused:
-        st.error(f"This drawing could not be read: {report.refused}. Clear the canvas and draw again.",
-                 icon=":material/block:")
-    if reading is None:
-        draw_state.forget()
-        st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
-                "The network's answer appears here as you draw.", icon=":material/draw:")
-        st.stop()
-    steps, probs, digit, runner_up = reading.steps, reading.probs, reading.digit, reading.runner_up
-    draw_state.show(steps.centred)
-    # Large enough to read from the back of a classroom.
-    st.html("<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>")
-    with st.container(key="answer"):
-        st.metric("Prediction", digit, help=f"{reading.confidence:.1%} sure")
-    if runner_up is None:
-        st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
-    else:
-        st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
-    st.plotly_chart(charts.probability_bars(probs), key="probabilities", config={"displayModeBar": False})
+@st.fragment
+def draw_and_read() -> None:
+    """The canvas and everything that follows from it: a stroke reruns this, and nothing else on the page."""
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.space("medium")  # a strip of its own for the canvas's toolbar (upload, undo, redo, pen, bin)
+        surface = st.container()
+        width_control, clear_control = st.columns([3, 1], vertical_alignment="bottom")
+        brush = width_control.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
+                                     help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
+        with surface:
+            report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark")
+        if clear_control.button("Clear", key="clear", icon=":material/ink_eraser:", width="stretch"):
+            draw_state.clear(report.json_data)
+            st.rerun()
 
-    # Labelling: kept only when the person clicks, to teach the network later (My drawings page).
-    key = draw_state.offer(steps.centred, probs, report.rgba, report.png, name)
-    st.button(f"Right, it's a {digit}", key=f"right-{key}", icon=":material/check:", on_click=draw_state.save_label,
-              args=(digit,))
-    st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=draw_state.save_picked,
-             args=(f"label-{key}",))
-    if error := draw_state.pop_save_error():
-        st.error(f"Could not save the drawing: {error} "
-                 "Your drawing is still here: click again once that is fixed.", icon=":material/error:")
-    elif (label := draw_state.saved_label(key)) is not None:
-        st.caption(f"Saved as a **{label}**: thank you. See it on the My drawings page.")
+    fresh = draw_state.is_fresh(report.json_data) and report.rgba is not None
+    classifier = ui.load_or_explain(ui.classifier, name) if fresh else None  # loaded at the first stroke
+    reading = read_canvas(classifier, report.rgba) if fresh else None
+    with right:
+        if report.refused:
+            st.error(f"This drawing could not be read: {report.refused}. Clear the canvas and draw again.",
+                     icon=":material/block:")
+        if reading is None:
+            draw_state.forget()
+            st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
+                    "The network's answer appears here as you draw.", icon=":material/draw:")
+            return
+        steps, probs, digit, runner_up = reading.steps, reading.probs, reading.digit, reading.runner_up
+        draw_state.show(steps.centred)
+        # Large enough to read from the back of a classroom.
+        st.html("<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>")
+        with st.container(key="answer"):
+            st.metric("Prediction", digit, help=f"{reading.confidence:.1%} sure")
+        if runner_up is None:
+            st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
+        else:
+            st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
+        st.html(charts.probability_bars_html(probs))
 
-st.subheader("What the network sees")
-st.image(charts.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
-with st.expander("How a drawing becomes a 28 × 28 input", expanded=False):
+        # Labelling: kept only when the person clicks, to teach the network later (My drawings page).
+        key = draw_state.offer(steps.centred, probs, report.rgba, report.png, name)
+        st.button(f"Right, it's a {digit}", key=f"right-{key}", icon=":material/check:",
+                  on_click=draw_state.save_label, args=(digit,))
+        st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=draw_state.save_picked,
+                 args=(f"label-{key}",))
+        if error := draw_state.pop_save_error():
+            st.error(f"Could not save the drawing: {error} "
+                     "Your drawing is still here: click again once that is fixed.", icon=":material/error:")
+        elif (label := draw_state.saved_label(key)) is not None:
+            st.caption(f"Saved as a **{label}**: thank you. See it on the My drawings page.")
+
+    st.subheader("What the network sees")
+    st.image(pixels.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
+    steps_box = st.expander("How a drawing becomes a 28 × 28 input", key="steps", on_change="rerun")
+    if steps_box.open:  # its images and the second reading cost nothing until someone opens it
+        with steps_box:
+            teach_the_steps(classifier, report.rgba, steps, digit)
+
+
+def teach_the_steps(classifier, rgba, steps, digit: int) -> None:
+    """Each preparation step, and what the same network reads from the canvas squeezed whole."""
     cols = st.columns(4)
     shown = [
         (steps.ink, "1. Your ink (the canvas's alpha channel)"),
@@ -70,13 +81,16 @@ with st.expander("How a drawing becomes a 28 × 28 input", expanded=False):
         (steps.centred, "4. Centre of mass placed at the centre of 28 × 28"),
     ]
     for col, (image, caption) in zip(cols, shown):
-        col.image(charts.fit_to(image, 200, square=True), caption=caption, width=200)
+        col.image(pixels.fit_to(image, 200, square=True), caption=caption, width=200)
     st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
                "like the images the network learnt from, wherever and however large you draw.")
-    squeezed, naive_probs = read_naively(classifier, report.rgba)
+    squeezed, naive_probs = read_naively(classifier, rgba)
     naive_digit = int(naive_probs.argmax())
     picture, words = st.columns([1, 3], vertical_alignment="center")
-    picture.image(charts.fit_to(squeezed, 200, square=True), caption="Steps 2–4 skipped", width=200)
+    picture.image(pixels.fit_to(squeezed, 200, square=True), caption="Steps 2–4 skipped", width=200)
     words.markdown(f"Many drawing apps skip steps 2 to 4 and squeeze the whole canvas to 28 × 28. From "
                    f"that image the same network reads **{naive_digit}** ({naive_probs[naive_digit]:.0%} sure), "
                    f"against **{digit}** from the prepared one. Draw small, or in a corner, to see the difference.")
+
+
+draw_and_read()

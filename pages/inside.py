@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from digits import charts, draw_state, inside, ui
+from digits import charts, draw_state, inside, pixels, ui
 
 st.title("Inside the network")
 name = ui.model_picker()
@@ -21,14 +21,14 @@ answer = int(probs.argmax())
 
 left, right = st.columns([1, 2])
 with left:
-    st.image(charts.pixelated(image, 8), caption=f"The input: read as {answer} ({probs[answer]:.0%})", width=224)
+    st.image(pixels.pixelated(image, 8), caption=f"The input: read as {answer} ({probs[answer]:.0%})", width=224)
 with right:
     st.subheader("Which pixels decided?")
     target = st.selectbox("Explain the answer…", list(range(10)), index=answer, key="target",
                           format_func=lambda c: f"{c} (the answer)" if c == answer else f"why not {c}?")
     heat = inside.occlusion(classifier.predict_proba, image, target)
-    overlay = charts.saliency_overlay(image, heat)
-    st.image(charts.pixelated(overlay, 8), width=224,
+    overlay = pixels.saliency_overlay(image, heat)
+    st.image(pixels.pixelated(overlay, 8), width=224,
              caption=(f"Orange: the ink that made the network say {target}: erase it and it is less sure."
                       if target == answer else
                       f"Orange: the ink that rules out {target}: erase it and {target} becomes more likely."))
@@ -38,14 +38,14 @@ st.caption("Each small square is one filter's response, brightest where it found
            "Early layers find edges and strokes; later ones, parts of digits at lower resolution.")
 for layer, maps in inside.feature_maps(network, image):
     h, w, c = maps.shape
-    grid = charts.image_grid(charts.normalise_each(np.moveaxis(maps, -1, 0)), columns=min(c, 16))
-    st.image(charts.fit_to(grid, 900), caption=f"{layer}: {c} maps of {h} × {w}")
+    grid = pixels.image_grid(pixels.normalise_each(np.moveaxis(maps, -1, 0)), columns=min(c, 16))
+    st.image(pixels.fit_to(grid, 900), caption=f"{layer}: {c} maps of {h} × {w}")
 
 left, right = st.columns([1, 2])
 with left:
     filters = inside.first_filters(network)
     st.subheader("First-layer filters")
-    st.image(charts.fit_to(charts.image_grid(charts.normalise_each(filters), columns=8, gap=1), 300),
+    st.image(pixels.fit_to(pixels.image_grid(pixels.normalise_each(filters), columns=8, gap=1), 300),
              caption=f"{len(filters)} learnt {filters.shape[1]} × {filters.shape[2]} patterns; bright = positive weight")
 with right:
     try:

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from digits import charts, evaluate, ui
+from digits import charts, evaluate, pixels, ui
 
 st.title("Mistakes")
 name = ui.model_picker()
@@ -44,5 +44,5 @@ pred_filter = f2.multiselect("Read as", list(range(10)), key="gallery_pred", pla
 chosen = evaluate.select_mistakes(labels, probs, true_filter, pred_filter)
 st.caption(f"{len(chosen)} digit{'s' * (len(chosen) != 1)}, most confident mistakes first.")
 if len(chosen):
-    st.image([charts.pixelated(images[i] / 255, 3) for i in chosen],
+    st.image([pixels.pixelated(images[i] / 255, 3) for i in chosen],
              caption=[f"true {labels[i]} · {ui.probability_caption(probs[i])}" for i in chosen], width=84)

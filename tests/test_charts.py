@@ -4,16 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from digits import charts
-
-
-def test_probability_bars_highlight_the_top_class():
-    probs = np.array([0.01, 0.02, 0.01, 0.01, 0.7, 0.01, 0.01, 0.01, 0.01, 0.21])
-    fig = charts.probability_bars(probs)
-    colours = fig.data[0].marker.color
-    assert colours[4] == charts.ACCENT and colours.count(charts.ACCENT) == 1
-    assert fig.layout.title.text and fig.layout.yaxis.title.text == "probability"
-
+from digits import charts, pixels
 
 HISTORY = {"loss": [1.0, 0.5, 0.4], "val_loss": [0.9, 0.3, 0.35], "accuracy": [0.7, 0.9, 0.95],
            "val_accuracy": [0.8, 0.95, 0.94], "learning_rate": [1e-3, 1e-3, 5e-4], "seconds": [30, 31, 29]}
@@ -62,40 +53,40 @@ def test_confusion_colour_scale_ticks_whole_counts(top, dtick):
 
 def test_fit_to_square_centres_the_image_on_background():
     image = np.full((10, 4), 255, np.uint8)  # a tall crop
-    assert charts.fit_to(image, 100).shape == (100, 40)
-    out = charts.fit_to(image, 100, square=True)
+    assert pixels.fit_to(image, 100).shape == (100, 40)
+    out = pixels.fit_to(image, 100, square=True)
     assert out.shape == (100, 100)
     assert (out[:, 30:70] == 255).all() and (out[:, :30] == 0).all() and (out[:, 70:] == 0).all()
 
 
 def test_image_grid_tiles_row_by_row():
     images = np.stack([np.full((2, 2), v, np.uint8) for v in (10, 20, 30)])
-    grid = charts.image_grid(images, columns=2, gap=1)
+    grid = pixels.image_grid(images, columns=2, gap=1)
     assert grid.shape == (5, 5)
     assert grid[0, 0] == 10 and grid[0, 3] == 20 and grid[3, 0] == 30 and grid[2, 2] == 96
 
 
 def test_pixelated_repeats_pixels():
-    out = charts.pixelated(np.array([[0.0, 1.0]]), scale=3)
+    out = pixels.pixelated(np.array([[0.0, 1.0]]), scale=3)
     assert out.shape == (3, 6) and out[0, 2] == 0 and out[2, 3] == 255
 
 
 def test_normalise_each_scales_maps_independently():
     maps = np.stack([np.array([[0.0, 2.0]]), np.array([[5.0, 6.0]]), np.array([[3.0, 3.0]])])
-    out = charts.normalise_each(maps)
+    out = pixels.normalise_each(maps)
     np.testing.assert_allclose(out[:, 0], [[0, 1], [0, 1], [0, 0]])
 
 
 def test_saliency_overlay_is_grey_where_nothing_matters_and_accent_where_all_does():
     image = np.array([[1.0, 1.0]])
-    out = charts.saliency_overlay(image, np.array([[0.0, 1.0]]))
+    out = pixels.saliency_overlay(image, np.array([[0.0, 1.0]]))
     assert out.shape == (1, 2, 3) and out.dtype == np.uint8
     assert out[0, 0, 0] == out[0, 0, 1] == out[0, 0, 2]  # grey
     assert tuple(out[0, 1]) == (0xE4, 0x57, 0x2E)
 
 
 def test_pixelated_keeps_uint8_grey_levels():
-    out = charts.pixelated(np.array([[0, 128, 255]], np.uint8), scale=2)
+    out = pixels.pixelated(np.array([[0, 128, 255]], np.uint8), scale=2)
     np.testing.assert_array_equal(out[0], [0, 0, 128, 128, 255, 255])
 
 
@@ -106,3 +97,14 @@ def test_log_ticks_are_one_two_five_labelled_in_full():
     fig = charts.training_curves({"loss": [0.9, 0.1], "val_loss": [0.5, 0.012], "accuracy": [0.7, 0.9],
                                   "val_accuracy": [0.8, 0.95]}, "loss", best_epoch=2, planned_epochs=2)
     assert fig.layout.yaxis.type == "log" and "0.05" in fig.layout.yaxis.ticktext
+
+
+def test_html_probability_bars_are_as_tall_as_their_probability_and_mark_the_top_class():
+    import re
+
+    probs = np.zeros(10)
+    probs[[3, 8]] = [0.75, 0.25]
+    html = charts.probability_bars_html(probs, height=200)
+    heights = [float(h) for h in re.findall(r"height:([0-9.]+)px;background", html)]
+    assert heights == [1.0] * 3 + [150.0] + [1.0] * 4 + [50.0, 1.0]  # an empty class keeps a 1 px stub
+    assert html.count(charts.ACCENT) == 1 and "75%" in html and "3: 75%, 4: 0%" in html

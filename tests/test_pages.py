@@ -41,8 +41,13 @@ def test_a_drawn_one_shows_the_prediction_and_the_chart():
     assert not at.exception
     prediction = at.metric[0]
     assert prediction.label == "Prediction" and prediction.value == "1"
-    assert at.get("plotly_chart")  # the probability bars
+    assert any("How sure the network is of each digit" in h.proto.body for h in at.get("html"))  # the bars
     assert at.session_state["drawing"].shape == (28, 28)
+
+
+def test_the_closed_steps_cost_nothing():
+    at = run_draw_page(stroke_canvas([(40, 160), (280, 160)], width=22))
+    assert at.metric[0].value == "1" and len(at.expander[0].get("image")) == 0
 
 
 def test_the_steps_show_what_a_plain_resize_would_read():
@@ -50,6 +55,8 @@ def test_the_steps_show_what_a_plain_resize_would_read():
 
     small = stroke_canvas([(8, 296), (56, 296)], width=6)  # a small 1 in the top-right corner
     at = run_draw_page(small)
+    at.session_state["steps"] = True  # the person opens the expander
+    at = run_draw_page(small, at)
     assert not at.exception and at.metric[0].value == "1"
     probs = read_naively(load_classifier(), small)[1]
     expander = at.expander[0]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digits import charts
+from digits import charts, pixels
 from digits.inference import load_classifier, read_canvas
 from digits.preprocess import canvas_to_mnist
 
@@ -75,11 +75,11 @@ def check(rgba: np.ndarray) -> None:
     assert reading.digit == probs.argmax() and reading.confidence == probs.max()
     assert reading.runner_up is None or reading.runner_up != reading.digit
     # Everything the page draws from it.
-    assert charts.pixelated(out, 8).shape == (224, 224)
+    assert pixels.pixelated(out, 8).shape == (224, 224)
     for image in (reading.steps.ink, reading.steps.crop, reading.steps.fitted, out):
-        shown = charts.fit_to(image, 200, square=True)
+        shown = pixels.fit_to(image, 200, square=True)
         assert shown.dtype == np.uint8 and shown.size > 0 and shown.shape[0] == shown.shape[1]
-    assert len(charts.probability_bars(probs).data) >= 1
+    assert charts.probability_bars_html(probs).count(charts.ACCENT) == 1
 
 
 @pytest.mark.slow
