@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from digits import artifacts, charts, config, evaluate, store
+from digits import artifacts, config, evaluate, pixels, store
 from digits.atomic import storage_advice
 
 
@@ -116,19 +116,19 @@ def per_class_rows(per_class: dict[str, list]) -> list[dict]:
 def database_url() -> str | None:
     """Where the class's drawings live when not in the embedded SQLite file: a PostgreSQL URL, or None.
 
-    ``DIGITS_DATABASE_URL`` in the environment, else Streamlit's own convention,
-    a ``[connections.drawings]`` section in ``.streamlit/secrets.toml`` (``url =``
-    or ``dialect``/``host``/``username``/... fields), read through ``st.connection``.
+    ``DIGITS_DATABASE_URL`` in the environment, else Streamlit's convention for
+    ``st.connection("drawings", type="sql")``: a ``[connections.drawings]``
+    section in ``.streamlit/secrets.toml``, with ``url =`` or the
+    ``dialect``/``host``/``port``/``database``/``username``/``password`` fields.
     """
     url = config.database_url()
     if url:
         return url
     try:
-        if "drawings" not in st.secrets.get("connections", {}):
-            return None
+        section = st.secrets.get("connections", {}).get("drawings")
     except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
         return None
-    return st.connection("drawings", type="sql").engine.url.render_as_string(hide_password=False)
+    return config.url_from_settings(section) if section else None
 
 
 @st.cache_resource(show_spinner=False)
@@ -180,7 +180,7 @@ def show_cell(cell: tuple[int, int], labels: np.ndarray, probs: np.ndarray, imag
     with st.container(key="cell"):
         st.subheader(f"{first} {true}, read as {predicted}: {len(chosen)} {what}{'s' * (len(chosen) != 1)}")
         if len(chosen):
-            st.image([charts.pixelated(images[i], 4) for i in chosen],
+            st.image([pixels.pixelated(images[i], 4) for i in chosen],
                      caption=[probability_caption(probs[i]) for i in chosen], width=112)
 
 
@@ -219,7 +219,7 @@ def gallery(key: str, fetch, caption, per_page: int = 24, squeezed: bool = False
     visited = st.session_state.setdefault(f"{key}_pages", [None])  # before_id of each page walked
     page = or_explain(fetch, visited[-1], per_page)
     if page.rows:
-        st.image([charts.pixelated(row.squeezed if squeezed else row.image, 3) for row in page.rows],
+        st.image([pixels.pixelated(row.squeezed if squeezed else row.image, 3) for row in page.rows],
                  caption=[caption(row) for row in page.rows], width=84)
     newer, older, _ = st.columns([1, 1, 4])
     if len(visited) > 1 and newer.button("Newer", key=f"{key}_newer", icon=":material/chevron_left:"):

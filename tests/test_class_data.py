@@ -189,3 +189,23 @@ def test_the_class_tally_reads_only_the_drawings_added_since_its_last_refresh(db
     projector.run()
     assert asked == [0, first[-1]]  # the second refresh asked only for what came after
     assert projector.metric[0].value == "4" and newer > first[-1]
+
+
+def test_a_connections_drawings_secret_puts_the_class_in_that_database(db, tmp_path):
+    elsewhere = tmp_path / "shared" / "class.sqlite"
+    elsewhere.parent.mkdir()
+    add(store.connect(elsewhere), 3, read=3, session="other")
+    at = AppTest.from_file(str(ROOT / "pages" / "classroom.py"), default_timeout=TIMEOUT)
+    at.secrets["connections"] = {"drawings": {"url": f"sqlite:///{elsewhere}"}}
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "1"  # the drawing in the database the secret names, not in DATA_DIR's
+
+
+def test_the_teacher_passphrase_can_come_from_secrets(db):
+    at = AppTest.from_file(str(ROOT / "pages" / "my_drawings.py"), default_timeout=TIMEOUT)
+    at.secrets[teacher.KEY_SECRET] = "owl"
+    add(db, 4, read=4, session="other")
+    at.run()
+    at = sign_in(at, "owl")
+    assert any("Signed in as the teacher" in s.value for s in at.sidebar.success)
