@@ -46,3 +46,27 @@ CANVAS_SIZE = 320
 # Default brush width in canvas pixels: about MNIST's pen relative to a digit
 # drawn at two-thirds of the canvas height.
 DEFAULT_BRUSH = 22
+
+
+def database_url() -> str | None:
+    """The drawings database's URL when a deployment sets one (PostgreSQL, shared by servers), else None."""
+    return os.environ.get("DIGITS_DATABASE_URL") or None
+
+
+def url_from_settings(section) -> str:
+    """A database URL from the fields of Streamlit's ``[connections.<name>]`` secrets section for SQL.
+
+    >>> url_from_settings({"url": "postgresql://class@db/digits"})
+    'postgresql://class@db/digits'
+    >>> url_from_settings({"dialect": "postgresql", "host": "db", "port": 5432, "database": "digits",
+    ...                    "username": "class", "password": "p@ss"})
+    'postgresql://class:p%40ss@db:5432/digits'
+    """
+    if section.get("url"):
+        return str(section["url"])
+    from sqlalchemy.engine import URL
+
+    driver = section["dialect"] + (f"+{section['driver']}" if section.get("driver") else "")
+    return URL.create(driver, username=section.get("username"), password=section.get("password"),
+                      host=section.get("host"), port=section.get("port"), database=section.get("database"),
+                      ).render_as_string(hide_password=False)
