@@ -1,9 +1,9 @@
-"""Where the network goes wrong: the confusion matrix, its cells' digits, per-class scores."""
+"""Where the network goes wrong: the confusion matrix, its cells' digits, per-class scores, calibration."""
 
 import numpy as np
 import streamlit as st
 
-from digits import charts, evaluate, pixels, ui
+from digits import artifacts, calibration, charts, evaluate, pixels, ui
 
 st.title("Mistakes")
 name = ui.model_picker()
@@ -46,3 +46,20 @@ st.caption(f"{len(chosen)} digit{'s' * (len(chosen) != 1)}, most confident mista
 if len(chosen):
     st.image([pixels.pixelated(images[i] / 255, 3) for i in chosen],
              caption=[f"true {labels[i]} · {ui.probability_caption(probs[i])}" for i in chosen], width=84)
+
+st.subheader("How sure, how right")
+calibrated = calibration.load(artifacts.model_dir(name))
+if calibrated is None:
+    st.info(f"No calibration measured for **{name}** yet: make it with `{calibration.MAKE_COMMAND}`.",
+            icon=":material/info:")
+elif st.toggle("Show confidence against accuracy (reliability diagram)", key="calibration"):
+    families = calibrated["families"]
+    shown = st.multiselect("Digits", list(families), default=list(families), key="calibration_families")
+    st.plotly_chart(calibration.reliability_figure({f: families[f] for f in shown}), key="reliability")
+    st.dataframe([{"digits": f, "count": r["count"], "accuracy": r["accuracy"], "ECE": r["ece"],
+                   "shares the training renderer": r["shares_training_renderer"]} for f, r in families.items()],
+                 hide_index=True, key="calibration_table",
+                 column_config={"accuracy": st.column_config.NumberColumn(format="%.4f"),
+                                "ECE": st.column_config.NumberColumn(format="%.4f")})
+    st.caption("Bars: of the digits read with about that confidence, the share read right; on the dashed line "
+               "the network is exactly as sure as it is right. ECE: the average gap, weighted by digits per bar.")
