@@ -52,7 +52,7 @@ calibrated = calibration.load(artifacts.model_dir(name))
 if calibrated is None:
     st.info(f"No calibration measured for **{name}** yet: make it with `{calibration.MAKE_COMMAND}`.",
             icon=":material/info:")
-elif st.toggle("Show confidence against accuracy (reliability diagram)", key="calibration"):
+else:
     families = calibrated["families"]
     shown = st.multiselect("Digits", list(families), default=list(families), key="calibration_families")
     st.plotly_chart(calibration.reliability_figure({f: families[f] for f in shown}), key="reliability")

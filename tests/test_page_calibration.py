@@ -18,11 +18,9 @@ def fresh_caches():
     yield
 
 
-def mistakes_page(show: bool = True) -> AppTest:
+def mistakes_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "mistakes.py"), default_timeout=TIMEOUT)
     at.run()
-    if show:
-        at.toggle(key="calibration").set_value(True).run()
     assert not at.exception, at.exception
     return at
 
@@ -48,14 +46,9 @@ def test_the_diagram_shows_only_the_chosen_families():
     assert [t["name"] for t in reliability_spec(at)["data"]] == ["pen", "perfectly calibrated"]
 
 
-def test_the_diagram_waits_for_the_toggle():
-    at = mistakes_page(show=False)
-    assert len(at.get("plotly_chart")) == 1  # the confusion matrix only
-
-
 def test_a_model_without_calibration_says_how_to_make_it(tmp_path, monkeypatch):
     shutil.copytree(artifacts.model_dir(config.DEFAULT_MODEL), tmp_path / config.DEFAULT_MODEL,
                     ignore=shutil.ignore_patterns(calibration.CALIBRATION_FILE))
     monkeypatch.setattr(config, "MODEL_DIR", tmp_path)
-    at = mistakes_page(show=False)
+    at = mistakes_page()
     assert any(calibration.MAKE_COMMAND in info.value for info in at.info)

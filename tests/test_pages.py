@@ -138,11 +138,11 @@ def test_switching_the_model_changes_the_numbers():
 
 def test_mistakes_page_shows_matrix_pairs_per_class_and_gallery():
     at = run_page("mistakes")
-    assert len(at.get("plotly_chart")) == 1
-    assert len(at.dataframe) == 2  # most-confused pairs, per-class scores
+    assert len(at.get("plotly_chart")) == 2  # the confusion matrix, the reliability diagram
+    assert len(at.dataframe) == 3  # most-confused pairs, per-class scores, calibration per family
     report = artifacts.load_report(artifacts.model_dir(config.DEFAULT_MODEL))
     mistakes = report["test_size"] - round(report["test"]["accuracy"] * report["test_size"])
-    assert f"{mistakes} digits" in at.caption[-1].value
+    assert any(f"{mistakes} digits, most confident mistakes first" in c.value for c in at.caption)
     at.multiselect(key="gallery_true").set_value([9]).run()
     assert not at.exception
 
