@@ -107,3 +107,26 @@ def run_draw_page(image_data, at=None):
         at = at or AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
         at.run()
     return at
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the whole run (skipped only where its binaries are not installed)."""
+    from tests.postgres import Cluster, bindir
+
+    if bindir() is None:
+        pytest.skip("PostgreSQL's server is not installed (Debian: apt-get install postgresql; CI installs it)")
+    with Cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A new empty drawings database on each kind the store runs on: a SQLite path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "drawings.sqlite")
+        return
+    cluster = request.getfixturevalue("postgres")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)

@@ -125,7 +125,8 @@ def test_a_full_disk_refuses_a_drawing_and_keeps_the_ones_stored(small_disk):
             add_one(conn, i % 10)
             added.append(i % 10)
     assert "full" in storage_advice(full.value)
-    assert 5 < len(added) < 1000
+    # A drawing is about 8 pages of WAL (the row, its reading, two indexes): 256 KiB holds a few.
+    assert 2 < len(added) < 1000
     rows = store.load(conn)
     assert list(rows.labels) == added  # every drawing stored before the disk filled is still there
 

@@ -109,18 +109,16 @@ def test_drawings_are_split_and_mixed_in_as_a_small_share():
     from digits.store import Drawings
 
     n = 20
-    drawings = Drawings(ids=np.arange(n), created=np.zeros(n), sessions=["s"] * n, models=["m"] * n,
-                        labels=np.arange(n) % 10, predicted=np.zeros(n, int), probs=np.zeros((n, 10), np.float32),
-                        images=np.full((n, 28, 28), 0.5, np.float32))
+    drawings = Drawings(ids=np.arange(n), sessions=["s"] * n, models=["m"] * n, labels=np.arange(n) % 10,
+                        predicted=np.zeros(n, int), images=np.full((n, 28, 28), 0.5, np.float32))
     split = finetune.split_drawings(drawings, held_out=0.25, seed=0)
     assert len(split.y_held) == 5 and len(split.y_train) == 15 and split.x_train.dtype == np.uint8
     x, y = finetune.mix_in(np.zeros((1900, 28, 28), np.uint8), np.zeros(1900, np.uint8), split.x_train, split.y_train)
     share = (len(x) - 1900) / len(x)
     assert 0.05 <= share < 0.06 and len(x) == len(y)
     with pytest.raises(ValueError, match="at least 2 labelled drawings"):
-        finetune.split_drawings(Drawings(ids=np.arange(1), created=np.zeros(1), sessions=["s"], models=["m"],
-                                         labels=np.zeros(1, int), predicted=np.zeros(1, int),
-                                         probs=np.zeros((1, 10), np.float32), images=np.zeros((1, 28, 28))))
+        finetune.split_drawings(Drawings(ids=np.arange(1), sessions=["s"], models=["m"], labels=np.zeros(1, int),
+                                         predicted=np.zeros(1, int), images=np.zeros((1, 28, 28))))
 
 
 @pytest.mark.parametrize("redraw, expected", [(0.0, 0.0), (1.0, 1.0)])
