@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from digits import config
+from digits import config, novelty
 from digits.artifacts import load_model, model_dir
-from digits.preprocess import Steps, naive_resize, preprocess_steps
+from digits.preprocess import Steps, bounding_box, fit_box, naive_resize, place_centred, preprocess_steps
+from digits.segment import split_digits
 
 
 class Classifier:
@@ -20,14 +21,36 @@ class Classifier:
     `tf.function` traced once for any batch size answers in about a millisecond.
     """
 
-    def __init__(self, model, name: str = ""):
+    def __init__(self, model, name: str = "", scorer: novelty.Novelty | None = None):
         self.model = model
         self.name = name
+        self.novelty = scorer  # the not-a-digit scorer; None reads every drawing as a digit
+        probe = novelty.feature_model(model)  # (features, probabilities) in one pass
         self._forward = tf.function(
-            lambda x: model(x, training=False),
+            lambda x: probe(x, training=False),
             input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 1], tf.float32)],
         )
         self.predict_proba(np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32))  # trace now
+
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities, and which images are not digits at all.
+
+        Parameters
+        ----------
+        images : (N, 28, 28) float32 ndarray in [0, 1]
+
+        Returns
+        -------
+        probs : (N, 10) float32 ndarray
+        not_digit : (N,) bool ndarray
+            All False when the classifier has no not-a-digit scorer.
+        """
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
+            raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+        features, probs = (out.numpy() for out in self._forward(images[..., None]))
+        flags = np.zeros(len(images), bool) if self.novelty is None else self.novelty.flags(features)
+        return probs, flags
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities.
@@ -44,7 +67,7 @@ class Classifier:
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        return self._forward(images[..., None]).numpy()
+        return self._forward(images[..., None])[1].numpy()
 
 
 def one_thread_per_op() -> bool:
@@ -69,7 +92,8 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     path = Path(path) if path is not None else model_dir(config.DEFAULT_MODEL)
     if path.is_dir():
         path = path / config.MODEL_FILE
-    return Classifier(load_model(path), name=path.parent.name)
+    scorer = novelty.load(path.parent / novelty.NOVELTY_FILE)  # written by `python -m digits.novelty`
+    return Classifier(load_model(path), name=path.parent.name, scorer=scorer)
 
 
 # The network is "unsure" below this top probability, or when the runner-up
@@ -97,18 +121,57 @@ def read_answer(probs: np.ndarray) -> tuple[int, float, int | None]:
 
 
 @dataclass(frozen=True)
+class DigitReading:
+    """One digit of a drawing, read on its own."""
+
+    steps: Steps  # its preprocessing; steps.centred is the model's input
+    probs: np.ndarray  # (10,) float32, sums to 1
+    digit: int
+    confidence: float
+    runner_up: int | None  # a close second when the network is unsure
+    not_a_digit: bool  # too far from every digit the network knows
+
+
+@dataclass(frozen=True)
 class Reading:
-    """What the draw page shows for one drawing."""
+    """What the draw page shows for one drawing.
+
+    ``steps``, ``probs``, ``digit``, ``confidence`` and ``runner_up`` read the
+    whole drawing as one digit (for a single digit, that digit's reading).
+    ``digits`` reads each digit written side by side, left to right; for a
+    single digit it holds that one reading.
+    """
 
     steps: Steps  # the preprocessing, step by step; steps.centred is the model's input
     probs: np.ndarray  # (10,) float32, sums to 1
     digit: int
     confidence: float
     runner_up: int | None  # a close second when the network is unsure
+    not_a_digit: bool  # some part of the drawing is not a digit: then there is no number
+    number: str  # the digits read left to right ("7", "2026"); "" when not a digit
+    digits: tuple[DigitReading, ...]  # each digit's own reading, left to right
+
+
+def steps_of_ink(ink: np.ndarray) -> Steps | None:
+    """Crop, fit and centre one digit's ink as `preprocess_steps` does a canvas's; None when it has none.
+
+    Parameters
+    ----------
+    ink : (H, W) float32 ndarray in [0, 1]
+    """
+    box = bounding_box(ink)
+    if box is None:
+        return None
+    fitted = fit_box(ink[box])
+    return Steps(ink=ink, crop=ink[box], fitted=fitted, centred=np.clip(place_centred(fitted), 0.0, 1.0))
 
 
 def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
-    """The draw page's whole path: canvas -> 28x28 input -> probabilities -> answer.
+    """The draw page's whole path: canvas -> digits -> 28x28 inputs -> probabilities -> answer.
+
+    The whole drawing and, when it holds several digits side by side, each of
+    them are read in one batch. A drawing is not a digit when any part of it
+    is too far from every digit the network knows (`digits.novelty`).
 
     Parameters
     ----------
@@ -122,8 +185,17 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     steps = preprocess_steps(rgba)
     if steps is None:
         return None
-    probs = classifier.predict_proba(steps.centred[None])[0]
-    return Reading(steps, probs, *read_answer(probs))
+    parts = [s for s in map(steps_of_ink, split_digits(steps.ink)) if s is not None]
+    parts = parts if len(parts) > 1 else [steps]
+    probs, flags = classifier.read(np.stack([steps.centred] + [p.centred for p in parts]))
+    if len(parts) == 1:
+        probs, flags = probs[:1], flags[:1]  # the one digit is the whole drawing
+        each = [DigitReading(steps, probs[0], *read_answer(probs[0]), bool(flags[0]))]
+    else:
+        each = [DigitReading(p, pr, *read_answer(pr), bool(f)) for p, pr, f in zip(parts, probs[1:], flags[1:])]
+    not_digit = any(d.not_a_digit for d in each)
+    number = "" if not_digit else "".join(str(d.digit) for d in each)
+    return Reading(steps, probs[0], *read_answer(probs[0]), not_a_digit=not_digit, number=number, digits=tuple(each))
 
 
 def read_naively(classifier: Classifier, rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,31 +44,47 @@ def draw_and_read() -> None:
         # Large enough to read from the back of a classroom.
         st.html("<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>")
         with st.container(key="answer"):
-            st.metric("Prediction", digit, help=f"{reading.confidence:.1%} sure")
-        if runner_up is None:
+            st.metric("Prediction", reading.number or "?", help=f"{reading.confidence:.1%} sure")
+        if reading.not_a_digit:
+            st.error("**That's not a digit.** It is too far from every digit the network learnt. Its softmax "
+                     f"must still pick one of ten, so below it says **{digit}** ({reading.confidence:.0%}).",
+                     icon=":material/block:")
+        elif len(reading.digits) > 1:
+            st.success(f"**{reading.number}**: {len(reading.digits)} digits, read one by one (below).")
+        elif runner_up is None:
             st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
         else:
             st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
         st.html(charts.probability_bars_html(probs))
-
-        # Labelling: kept only when the person clicks, to teach the network later (My drawings page).
-        key = draw_state.offer(steps.centred, probs, report.rgba, report.png, name)
-        st.button(f"Right, it's a {digit}", key=f"right-{key}", icon=":material/check:",
-                  on_click=draw_state.save_label, args=(digit,))
-        st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=draw_state.save_picked,
-                 args=(f"label-{key}",))
-        if error := draw_state.pop_save_error():
-            st.error(f"Could not save the drawing: {error} "
-                     "Your drawing is still here: click again once that is fixed.", icon=":material/error:")
-        elif (label := draw_state.saved_label(key)) is not None:
-            st.caption(f"Saved as a **{label}**: thank you. See it on the My drawings page.")
+        if len(reading.digits) == 1:
+            offer_labels(reading, report, name)
 
     st.subheader("What the network sees")
-    st.image(pixels.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
+    if len(reading.digits) > 1:  # each digit's own input and probabilities
+        for col, part in zip(st.columns(len(reading.digits)), reading.digits):
+            col.image(pixels.pixelated(part.steps.centred, 4), caption=f"Read as {part.digit}", width=112)
+            col.html(charts.probability_bars_html(part.probs))
+    else:
+        st.image(pixels.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
     steps_box = st.expander("How a drawing becomes a 28 × 28 input", key="steps", on_change="rerun")
     if steps_box.open:  # its images and the second reading cost nothing until someone opens it
         with steps_box:
             teach_the_steps(classifier, report.rgba, steps, digit)
+
+
+def offer_labels(reading, report, name) -> None:
+    """Labelling: kept only when the person clicks, to teach the network later (My drawings page)."""
+    steps, probs, digit = reading.steps, reading.probs, reading.digit
+    key = draw_state.offer(steps.centred, probs, report.rgba, report.png, name)
+    st.button(f"Right, it's a {digit}", key=f"right-{key}", icon=":material/check:",
+              on_click=draw_state.save_label, args=(digit,))
+    st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=draw_state.save_picked,
+             args=(f"label-{key}",))
+    if error := draw_state.pop_save_error():
+        st.error(f"Could not save the drawing: {error} "
+                 "Your drawing is still here: click again once that is fixed.", icon=":material/error:")
+    elif (label := draw_state.saved_label(key)) is not None:
+        st.caption(f"Saved as a **{label}**: thank you. See it on the My drawings page.")
 
 
 def teach_the_steps(classifier, rgba, steps, digit: int) -> None:

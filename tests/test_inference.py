@@ -82,3 +82,23 @@ def test_one_thread_per_op_only_before_tensorflow_runs(op_first, expected):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                          cwd=config.ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert out.stdout.split()[-2:] == expected.split(), out.stderr[-2000:]
+
+
+def test_read_canvas_reads_two_digits_side_by_side_left_to_right():
+    from digits.inference import read_canvas
+    from tests.conftest import stroke_canvas
+
+    rgba = np.maximum(stroke_canvas([(80, 70), (240, 70)]), stroke_canvas([(80, 150), (80, 260), (240, 190)]))
+    reading = read_canvas(load_classifier(), rgba)
+    assert reading.number == "17" and not reading.not_a_digit
+    assert [d.digit for d in reading.digits] == [1, 7]
+    assert reading.digits[0].steps.centred.shape == (28, 28)
+
+
+def test_read_canvas_flags_a_square_and_gives_no_number():
+    from digits.inference import read_canvas
+    from support.nondigits import shape
+
+    reading = read_canvas(load_classifier(), shape("square", 3))
+    assert reading.not_a_digit and reading.number == ""
+    assert reading.probs.shape == (10,)
