@@ -1,6 +1,7 @@
-"""A classroom on one server: N browser sessions draw, read and label digits at once.
+"""A classroom on one server or several: N browser sessions draw, read and label digits at once.
 
     python -m bench.load [--sessions 30] [--seconds 60] [--think 1.0] [--arrive 4]
+    python -m bench.load --sessions 10 --seconds 20 --servers 2 --postgres [--nginx]
 
 Each student is its own Playwright browser context (its own cookies and
 Streamlit session) in one headless Chromium, on loopback only; one more
@@ -16,12 +17,20 @@ Prints the errors (timeouts, page errors, exceptions shown on a page), page
 load and stroke-to-answer times, the server's CPU per drawing and its memory
 before, during and after. The drawings go to a temporary database. Exits
 with status 1 when there was any error or no drawing was read.
+
+Several servers (``--servers 2``) share one class: students are dealt to them
+in turn, or all go through nginx configured as docs/nginx.conf (``--nginx``),
+which keeps each on the server its cookie names. They share a temporary SQLite
+file, a throwaway PostgreSQL server (``--postgres``) or ``--database-url``.
+With a shared database, the run ends by counting its rows: every drawing a
+student saw saved must be stored exactly once, per digit; a mismatch is an error.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -29,10 +38,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
-
 from support import browser
+from support import servers as fleet
 
 DIGITS = [1, 7, 0, 4]
 TIMEOUT_MS = 60_000
@@ -45,6 +55,7 @@ class Results:
     latencies: list[float] = field(default_factory=list)
     drawings: int = 0
     misread: int = 0
+    saved: Counter = field(default_factory=Counter)  # digit -> drawings the page said were saved
     errors: list[str] = field(default_factory=list)
     memory: list[tuple[int, float]] = field(default_factory=list)  # (drawings so far, server MiB)
 
@@ -102,6 +113,7 @@ async def student(page, number: int, deadline: float, think: float, results: Res
             choice = page.locator('[data-testid="stButtonGroup"] button').filter(has_text=re.compile(f"^{digit}$"))
             await choice.click(timeout=TIMEOUT_MS)
             await page.get_by_text(f"Saved as a {digit}").wait_for(timeout=TIMEOUT_MS)
+            results.saved[digit] += 1
             await page.get_by_role("button", name="Clear").click(timeout=TIMEOUT_MS)
             await answer.wait_for(state="detached", timeout=TIMEOUT_MS)
             if await page.locator('[data-testid="stException"]').count():
@@ -131,14 +143,24 @@ async def projector(chromium, url: str, deadline: float, results: Results) -> No
         await context.close()
 
 
-async def watch_memory(server, results: Results, deadline: float) -> None:
-    """Sample the server's memory every 5 s, with the number of drawings done by then."""
+def memory_mb(servers) -> float:
+    return sum(server.memory_mb() for server in servers)
+
+
+def cpu_seconds(servers) -> float:
+    return sum(server.cpu_seconds() for server in servers)
+
+
+async def watch_memory(servers, results: Results, deadline: float) -> None:
+    """Sample the servers' memory (together) every 5 s, with the number of drawings done by then."""
     while time.monotonic() < deadline:
-        results.memory.append((results.drawings, server.memory_mb()))
+        results.memory.append((results.drawings, memory_mb(servers)))
         await asyncio.sleep(5)
 
 
-async def classroom(server, sessions: int, seconds: float, think: float, arrive_at_once: int) -> tuple[Results, dict]:
+async def classroom(servers, urls: list[str], sessions: int, seconds: float, think: float,
+                    arrive_at_once: int) -> tuple[Results, dict]:
+    """Run the class: student n opens ``urls[n % len(urls)]``, the projector ``urls[0]``."""
     from playwright.async_api import async_playwright
 
     results, marks = Results(), {}
@@ -146,13 +168,14 @@ async def classroom(server, sessions: int, seconds: float, think: float, arrive_
         chromium = await p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
         doors = asyncio.Semaphore(arrive_at_once)
         marks["arrival"] = time.monotonic()
-        pages = await asyncio.gather(*(arrive(chromium, server.url, n, doors, results) for n in range(sessions)))
-        marks["drawing"] = (time.monotonic(), server.cpu_seconds(), server.memory_mb())
+        pages = await asyncio.gather(*(arrive(chromium, urls[n % len(urls)], n, doors, results)
+                                       for n in range(sessions)))
+        marks["drawing"] = (time.monotonic(), cpu_seconds(servers), memory_mb(servers))
         deadline = time.monotonic() + seconds
-        tasks = [watch_memory(server, results, deadline), projector(chromium, server.url, deadline, results)]
+        tasks = [watch_memory(servers, results, deadline), projector(chromium, urls[0], deadline, results)]
         tasks += [student(page, n, deadline, think, results) for n, page in enumerate(pages) if page is not None]
         await asyncio.gather(*tasks)
-        marks["end"] = (time.monotonic(), server.cpu_seconds())
+        marks["end"] = (time.monotonic(), cpu_seconds(servers))
         await chromium.close()
     return results, marks
 
@@ -162,6 +185,56 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def class_database(args, stack: contextlib.ExitStack, data_dir: str) -> str | None:
+    """The database every server is given, or None for the one server's own SQLite file."""
+    if args.database_url:
+        return args.database_url
+    if args.postgres:
+        from tests import postgres
+
+        return stack.enter_context(postgres.Cluster(durable=True)).create_database()
+    if args.servers > 1:
+        return f"sqlite:///{data_dir}/class.sqlite"  # servers on one machine can share a SQLite file
+    return None
+
+
+def stored_since(url: str, after_id: int) -> list[tuple[int, str, int, int]]:
+    """(id, session, label, predicted) of every drawing stored with id > ``after_id``."""
+    from digits import store
+
+    db, rows = store.connect(url), []
+    try:
+        while batch := store.since(db, rows[-1][0] if rows else after_id):
+            rows += batch
+    finally:
+        db.close()
+    return rows
+
+
+def check_stored(rows: list[tuple[int, str, int, int]], results: Results) -> str:
+    """Compare the rows the run stored with the drawings students saw saved; count a mismatch as an error."""
+    stored = Counter(label for _, _, label, _ in rows)
+    saved = results.saved
+    if stored != saved:
+        results.errors.append(f"database: {sum(stored.values())} rows for {sum(saved.values())} saved drawings "
+                              f"(by digit, stored {dict(sorted(stored.items()))}, saved {dict(sorted(saved.items()))})")
+    verdict = "each stored once" if stored == saved else "MISMATCH"
+    return (f"{sum(stored.values())} rows for {sum(saved.values())} drawings seen saved: {verdict} "
+            f"({', '.join(f'{d}: {stored[d]}/{saved[d]}' for d in sorted(saved | stored))}); "
+            f"{len({session for _, session, _, _ in rows})} browser sessions")
+
+
+def check_sticky(nginx, results: Results) -> str:
+    """Which app server nginx sent each browser to; a browser answered by two servers is an error."""
+    browsers = {e.key for e in nginx.logged() if "/_stcore/stream" in e.request}  # each had a page open
+    served = {key: upstreams for key, upstreams in nginx.upstreams_by_key().items() if key in browsers}
+    for key, upstreams in served.items():
+        if len(upstreams) != 1:
+            results.errors.append(f"nginx: browser {key} was answered by {sorted(upstreams)}")
+    per_server = Counter(next(iter(upstreams)) for upstreams in served.values() if len(upstreams) == 1)
+    return ", ".join(f"{address} {n}" for address, n in sorted(per_server.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=30, help="students, each a browser session (default: 30)")
@@ -169,31 +242,57 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0,
                         help="seconds a student looks at the answer, and at the cleared canvas (default: 1.0)")
     parser.add_argument("--arrive", type=int, default=4, help="students opening the page at once (default: 4)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="app servers sharing the class; students are dealt to them in turn (default: 1)")
+    parser.add_argument("--nginx", action="store_true",
+                        help="students go through nginx as docs/nginx.conf sets it up, which picks their server")
+    shared = parser.add_mutually_exclusive_group()
+    shared.add_argument("--database-url", help="the class's database for every server, e.g. postgresql://... "
+                                               "(default: a temporary SQLite file)")
+    shared.add_argument("--postgres", action="store_true",
+                        help="a throwaway PostgreSQL server (tests/postgres.py) as the class's database")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir, \
-            browser.streamlit_server(env={"DIGITS_DATA_DIR": data_dir}) as server:
-        asyncio.run(classroom(server, 1, 1, 0, 1))  # warm the server: the model loads on the first drawing
-        before = server.memory_mb()
-        results, marks = asyncio.run(classroom(server, args.sessions, args.seconds, args.think, args.arrive))
-        after = server.memory_mb()
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory())
+        database = class_database(args, stack, data_dir)
+        env = {"DIGITS_DATA_DIR": data_dir, **({"DIGITS_DATABASE_URL": database} if database else {})}
+        servers = stack.enter_context(fleet.app_servers(args.servers, env=env))
+        nginx = stack.enter_context(fleet.nginx_in_front([fleet.port_of(s) for s in servers])) if args.nginx else None
+        urls = [nginx.url] if nginx else [server.url for server in servers]
+        for server in servers:  # warm each server: the model loads on its first drawing
+            asyncio.run(classroom([server], [server.url], 1, 1, 0, 1))
+        last_id = stored_since(database, 0)[-1][0] if database else 0  # the warm-up's drawings are not counted
+        before = memory_mb(servers)
+        results, marks = asyncio.run(classroom(servers, urls, args.sessions, args.seconds, args.think, args.arrive))
+        after = memory_mb(servers)
+        stored = check_stored(stored_since(database, last_id), results) if database else None
+        spread = check_sticky(nginx, results) if nginx else None
     t0, (t1, cpu1, at_start), (t2, cpu2) = marks["arrival"], marks["drawing"], marks["end"]
     cores = os.cpu_count() or 1
-    print(f"{args.sessions} sessions (+1 on the Class page), drawing together for {t2 - t1:.0f} s "
+    where = (f" on {args.servers} servers" if args.servers > 1 else "") + (
+        " behind nginx" if nginx else ", dealt in turn" if args.servers > 1 else "") + (
+        "" if not database else ", sharing PostgreSQL" if database.startswith("postgres") else ", sharing a database")
+    server = "server" if args.servers == 1 else "servers'"
+    print(f"{args.sessions} sessions (+1 on the Class page){where}, drawing together for {t2 - t1:.0f} s "
           f"after {t1 - t0:.0f} s of arrivals; think time {args.think:g} s")
     print(f"  pages loaded                {len(results.loads)} of {args.sessions}" + (
         f", median {statistics.median(results.loads):.1f} s, max {max(results.loads):.1f} s" if results.loads else ""))
     print(f"  drawings read and labelled  {results.drawings}   ({results.misread} read as another digit)")
+    if stored:
+        print(f"  stored in the database      {stored}")
+    if spread:
+        print(f"  browsers per server (nginx) {spread}   (the students and the Class page)")
     print(f"  errors                      {len(results.errors)}")
     for error in results.errors[:10]:
         print(f"    {error}")
     if results.latencies:
         print(f"  stroke -> answer            median {statistics.median(results.latencies) * 1000:.0f} ms, "
               f"p95 {quantile(results.latencies, 0.95) * 1000:.0f} ms, max {max(results.latencies) * 1000:.0f} ms")
-    print(f"  server CPU while drawing    {cpu2 - cpu1:.0f} s of the {cores * (t2 - t1):.0f} core-seconds "
-          f"available (the browsers had the rest)" + (
+    print(f"  {server} CPU while drawing".ljust(30) + f"{cpu2 - cpu1:.0f} s of the {cores * (t2 - t1):.0f} "
+          f"core-seconds available (the browsers had the rest)" + (
               f"; {(cpu2 - cpu1) / results.drawings:.2f} core-seconds per drawing read, labelled and cleared"
               if results.drawings else ""))
-    print(f"  server memory               {before:.0f} MiB before, {at_start:.0f} MiB with every session in, "
+    print(f"  {server} memory".ljust(30) + f"{before:.0f} MiB before, {at_start:.0f} MiB with every session in, "
           f"{after:.0f} MiB after")
     drawn = [(d, m) for d, m in results.memory if d > 0]
     if len(drawn) >= 2 and drawn[-1][0] > drawn[0][0]:
