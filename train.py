@@ -19,8 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from digits import artifacts, config, data, evaluate, network, redraw, training
+from digits import artifacts, config, data, evaluate, network, redraw, runs, training
 from digits.atomic import reserve, storage_advice
 
 # A smoke run's subset sizes: enough for every class, small enough for seconds.
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds-long smoke run on a tiny subset, for tests (default: off)")
     parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                         help="0 silent, 1 progress bar, 2 one line per epoch (default: 1)")
+    parser.add_argument("--progress-file", type=Path, default=None,
+                        help="append one JSON line per epoch to this file, and a last one when the run "
+                             "finishes, fails or is stopped, for the app to follow (default: none)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="TensorFlow threads in each of its two pools, to leave cores to others; "
+                             "0 lets TensorFlow use them all (default: 0)")
     return parser
 
 
@@ -84,8 +91,30 @@ def run_name(args: argparse.Namespace) -> str:
     return args.arch + suffix + ("-dry-run" if args.dry_run else "")
 
 
-def train_from_scratch(args, recipe, fit, val):
-    """Build ``args.arch`` and train it; return the model and its history."""
+class ReportEpochs(keras.callbacks.Callback):
+    """Writes each epoch's metrics to the run's progress file the moment the epoch ends."""
+
+    def __init__(self, progress: runs.Progress, planned: int):
+        super().__init__()
+        self.progress, self.planned = progress, planned
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.write("epoch", epoch=epoch + 1, epochs=self.planned, seconds=time.perf_counter() - self._start,
+                            **{key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy")})
+
+
+def reporting(model: keras.Model, callback: keras.callbacks.Callback) -> keras.Model:
+    """``model``, its ``fit`` also calling ``callback`` (`training.fit` passes only its own callbacks)."""
+    fit = model.fit
+    model.fit = lambda *args, callbacks=(), **kwargs: fit(*args, callbacks=[*callbacks, callback], **kwargs)
+    return model
+
+
+def train_from_scratch(args, recipe, fit, val, callback):
+    """Build ``args.arch`` and train it, reporting each epoch to ``callback``; return the model and its history."""
     (x_fit, y_fit), (x_val, y_val) = fit, val
     # Canvas drawings have a uniform round pen; show the network some digits drawn that way.
     redrawn = None
@@ -93,14 +122,14 @@ def train_from_scratch(args, recipe, fit, val):
         print(f"Redrawing {len(x_fit):,} training digits with a canvas pen (about 20 s on 2 cores)")
         bar = keras.utils.Progbar(len(x_fit), verbose=min(args.verbose, 1))
         redrawn = redraw.redraw_many(x_fit, seed=args.seed, progress=bar.update)
-    model = network.build(args.arch)
+    model = reporting(network.build(args.arch), callback)
     fit_ds = training.make_dataset(x_fit, y_fit, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed, redrawn=redrawn, redraw=recipe.redraw)
     history = training.fit(model, fit_ds, training.make_dataset(x_val, y_val, 1000), recipe, verbose=args.verbose)
     return model, history
 
 
-def finetune_with_drawings(args, recipe, fit, val, test):
+def finetune_with_drawings(args, recipe, fit, val, test, callback):
     """Continue training the saved ``args.arch`` model with the labelled drawings mixed in.
 
     Returns the model, its history, and the before/after accuracies for the report.
@@ -124,7 +153,8 @@ def finetune_with_drawings(args, recipe, fit, val, test):
     x_mix, y_mix = finetune.mix_in(x_fit, y_fit, drawings.x_train, drawings.y_train)
     fit_ds = training.make_dataset(x_mix, y_mix, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed)
-    history = training.fit(model, fit_ds, training.make_dataset(x_val, y_val, 1000), recipe, verbose=args.verbose)
+    history = training.fit(reporting(model, callback), fit_ds, training.make_dataset(x_val, y_val, 1000), recipe,
+                           verbose=args.verbose)
     scores["after"] = judge()
     scores.update(trained_on=len(drawings.y_train), held_out=len(drawings.y_held))
     return model, history, scores
@@ -165,6 +195,25 @@ def summarise(name, args, recipe, model, history, probs, train, test, fit_size: 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.threads:  # before TensorFlow runs its first op, which fixes its thread pools
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    progress = runs.Progress(args.progress_file)
+    try:
+        report = train(args, progress)
+    except KeyboardInterrupt:
+        progress.write("stopped")
+        raise
+    except Exception as error:
+        progress.write("failed", error=str(error) or type(error).__name__)
+        raise
+    progress.write("finished", name=report["name"], test_accuracy=report["test"]["accuracy"],
+                   seconds=report["wall_seconds"])
+    return report
+
+
+def train(args: argparse.Namespace, progress: runs.Progress) -> dict:
+    """Load MNIST, train, evaluate once on the test set, save; return the run's report."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     keras.utils.set_random_seed(args.seed)
     started = time.perf_counter()
@@ -187,14 +236,16 @@ def main(argv: list[str] | None = None) -> dict:
         epochs=DRY_RUN["epochs"] if args.dry_run else args.epochs, batch_size=args.batch_size, redraw=args.redraw,
     )
     print(f"Training {args.arch!r} on {len(x_fit)} images, validating on {len(x_val)}: {recipe}")
+    progress.write("begin", name=name, arch=args.arch, planned=recipe.epochs, fit_size=len(x_fit))
+    callback = ReportEpochs(progress, recipe.epochs)
 
     # Train from scratch, or fine-tune the saved model with people's drawings.
     drawing_scores = None
     if args.with_drawings:
         model, history, drawing_scores = finetune_with_drawings(
-            args, recipe, (x_fit, y_fit), (x_val, y_val), (x_test, y_test))
+            args, recipe, (x_fit, y_fit), (x_val, y_val), (x_test, y_test), callback)
     else:
-        model, history = train_from_scratch(args, recipe, (x_fit, y_fit), (x_val, y_val))
+        model, history = train_from_scratch(args, recipe, (x_fit, y_fit), (x_val, y_val), callback)
 
     # Evaluate once, on the test set that chose nothing.
     probs = model.predict(training.make_dataset(x_test, y_test, 1000), verbose=0)
@@ -213,6 +264,13 @@ def main(argv: list[str] | None = None) -> dict:
         artifacts.save_run(out, export, history, report, examples)
     except OSError as error:
         raise cannot_save(out, error, "The trained model could not be saved") from error
+    if not args.dry_run:  # the Inside page's map of 2,500 test digits (t-SNE: about 30 s)
+        from digits import embedding
+
+        try:
+            embedding.build_for_model(out, (x_test, y_test), seed=args.seed, model=export, probs=probs)
+        except OSError as error:
+            print(f"The map could not be saved ({error}); make it with python -m digits.embedding --model {name}")
 
     print(
         f"\n{name}: test accuracy {metrics['accuracy']:.2%}, loss {metrics['loss']:.4f}, "

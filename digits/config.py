@@ -15,6 +15,7 @@ MODEL_DIR = Path(os.environ.get("DIGITS_MODEL_DIR", ROOT / "model"))
 # Git-ignored local data: the MNIST cache and the store of labelled drawings.
 DATA_DIR = Path(os.environ.get("DIGITS_DATA_DIR", ROOT / "data"))
 MNIST_CACHE_DIR = DATA_DIR / "mnist"
+RUNS_DIR = DATA_DIR / "runs"  # the server's training run started from the app (digits.runs)
 
 # The model the app and `train.py` use when none is named.
 DEFAULT_MODEL = "strong"

@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from digits import artifacts, config, evaluate, pixels, store
+from digits import artifacts, config, evaluate, pixels, runs, store
 from digits.atomic import storage_advice
 
 
@@ -66,10 +66,11 @@ def model_picker() -> str:
         st.stop()
     # Widget state is dropped when a page without the widget runs, so the
     # choice lives under a plain key that every page's picker starts from.
-    chosen = st.session_state.get("model_choice", config.DEFAULT_MODEL)
-    index = names.index(chosen) if chosen in names else 0
+    default = runs.default_model()  # the teacher may have made a model trained in the app the default
+    chosen = st.session_state.get("model_choice", default)
+    index = names.index(chosen) if chosen in names else names.index(default) if default in names else 0
     name = st.sidebar.selectbox("Model", names, index=index, key="model_picker",
-                                help="Every page shows this model; `strong` is the default.")
+                                help=f"Every page shows this model; `{default}` is the default.")
     st.session_state["model_choice"] = name
     return name
 

@@ -1,8 +1,8 @@
-"""How the selected model was trained, and how every shipped model compares."""
+"""How the selected model was trained, how every model compares, and a model trained here, live."""
 
 import streamlit as st
 
-from digits import charts, evaluate, ui
+from digits import charts, evaluate, run_view, teacher, ui
 
 st.title("Training")
 name = ui.model_picker()
@@ -43,3 +43,6 @@ else:
     histories = {n: ui.history(n) for n in reports}
     left.plotly_chart(charts.compare_curves(histories, "val_accuracy"), key="compare_accuracy")
     right.plotly_chart(charts.compare_curves(histories, "val_loss"), key="compare_loss")
+
+st.divider()
+run_view.section(teacher.sign_in())
