@@ -59,7 +59,7 @@ def test_connect_takes_a_path_a_url_or_the_configured_default(tmp_path, monkeypa
     monkeypatch.setenv("DIGITS_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.sqlite'}")
     store.connect().close()
     assert (tmp_path / "elsewhere.sqlite").exists()
-    assert "postgresql+psycopg://" in str(store._engine("postgres://u@h:1/d").url)  # psycopg 3 unless named
+    assert "postgresql+psycopg://" in str(store.base._engine("postgres://u@h:1/d").url)  # psycopg 3 unless named
 
 
 def test_sqlite_is_created_in_wal_mode_with_foreign_keys_and_a_schema_version(tmp_path):

@@ -1,0 +1,114 @@
+"""Changing the class's drawings: add, relabel, delete (a student's own only), lessons."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+
+from digits import config
+from digits.store.base import (
+    _CHUNK,
+    IMAGE_SHAPE,
+    Scope,
+    Store,
+    _array,
+    _check_label,
+    _guarded,
+    _transaction,
+    _where,
+    drawings,
+    lessons,
+    readings,
+)
+
+
+@_guarded("could not store the drawing")
+def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, label: int, model: str,
+        session: str, squeezed: np.ndarray | None = None, naive_probs: np.ndarray | None = None,
+        created: float | None = None) -> int:
+    """Store one labelled drawing and what ``model`` read from it; return its id.
+
+    Parameters
+    ----------
+    image : (28, 28) float ndarray in [0, 1]
+        The model's input.
+    probs : (10,) float ndarray
+        What the model answered.
+    squeezed : (28, 28) float ndarray in [0, 1], optional
+        The whole canvas resized, as a naive app would read it.
+    naive_probs : (10,) float ndarray, optional
+        What the model answered on ``squeezed``.
+    """
+    label = _check_label(label)
+    image, probs = _array(image, IMAGE_SHAPE, "an image"), _array(probs, (config.NUM_CLASSES,), "probs")
+    squeezed = None if squeezed is None else _array(squeezed, IMAGE_SHAPE, "a squeezed image").tobytes()
+    naive = None if naive_probs is None else int(_array(naive_probs, (config.NUM_CLASSES,), "naive_probs").argmax())
+    predicted = int(probs.argmax())
+    with _transaction(db, writes=True) as conn:
+        drawing_id = conn.execute(drawings.insert().values(
+            created=time.time() if created is None else created, session=session, model=model, label=label,
+            predicted=predicted, probs=probs.tobytes(), image=image.tobytes(), canvas_png=bytes(canvas_png),
+            squeezed=squeezed)).inserted_primary_key[0]
+        conn.execute(readings.insert().values(model=model, drawing_id=drawing_id, predicted=predicted,
+                                              probs=probs.tobytes(), naive_predicted=naive))
+    return int(drawing_id)
+
+
+@_guarded("could not relabel the drawing")
+def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> bool:
+    """Change a drawing's label; with ``session``, only that session's drawing. True when one changed.
+
+    ``session=None`` is the teacher's call: the page checks the rights first.
+    """
+    label = _check_label(label)
+    with _transaction(db, writes=True) as conn:
+        mine = _where(Scope(session=session)) + [drawings.c.id == int(drawing_id)]
+        return conn.execute(sa.update(drawings).where(*mine).values(label=label)).rowcount == 1
+
+
+@_guarded("could not delete the drawings")
+def delete(db: Store, ids: Sequence[int], *, session: str | None) -> int:
+    """Delete drawings ``ids`` (of ``session`` only, whatever ids are asked); return how many went."""
+    ids = [int(i) for i in ids]
+    with _transaction(db, writes=True) as conn:
+        return sum(conn.execute(sa.delete(drawings).where(
+            drawings.c.id.in_(ids[start:start + _CHUNK]), *_where(Scope(session=session)))).rowcount
+            for start in range(0, len(ids), _CHUNK))
+
+
+@_guarded("could not delete the drawings")
+def delete_all(db: Store, *, session: str | None) -> int:
+    """Delete every drawing of ``session``, or every drawing at all when None; return how many went."""
+    with _transaction(db, writes=True) as conn:
+        return conn.execute(sa.delete(drawings).where(*_where(Scope(session=session)))).rowcount
+
+
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: int
+    started: float  # Unix time, seconds
+    after_id: int  # the lesson holds the drawings with id > after_id
+
+
+@_guarded("could not start a lesson")
+def start_lesson(db: Store) -> Lesson:
+    """Begin a new lesson now: the drawings labelled from here on are its own (nothing is deleted)."""
+    with _transaction(db, writes=True) as conn:
+        after_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(drawings.c.id), 0))).scalar_one()
+        started = time.time()
+        lesson_id = conn.execute(lessons.insert().values(started=started, after_id=after_id)).inserted_primary_key[0]
+    return Lesson(int(lesson_id), started, int(after_id))
+
+
+@_guarded("could not read the lesson")
+def current_lesson(db: Store) -> Lesson | None:
+    """The lesson started last, on any server sharing this database; None before the first."""
+    with _transaction(db) as conn:
+        row = conn.execute(sa.select(lessons).order_by(lessons.c.id.desc()).limit(1)).first()
+    return None if row is None else Lesson(int(row.id), row.started, int(row.after_id))
