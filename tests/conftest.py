@@ -75,8 +75,8 @@ class FakeCanvas:
 
 
 @contextlib.contextmanager
-def fake_canvas(image_data):
-    """Stand in for the canvas component's module, so the page gets ``image_data`` as drawn.
+def canvas_reporting(result):
+    """Stand in for the canvas component's module, so the page gets ``result`` from ``st_canvas``.
 
     The real module is not imported: it registers a browser component, which
     outside a running server depends on what was imported before. Only this
@@ -87,7 +87,7 @@ def fake_canvas(image_data):
     import types
 
     module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **kwargs: FakeCanvas(image_data)
+    module.st_canvas = lambda **kwargs: result
     previous = sys.modules.get("streamlit_drawable_canvas")
     sys.modules["streamlit_drawable_canvas"] = module
     try:
@@ -97,6 +97,11 @@ def fake_canvas(image_data):
             del sys.modules["streamlit_drawable_canvas"]
         else:
             sys.modules["streamlit_drawable_canvas"] = previous
+
+
+def fake_canvas(image_data):
+    """The canvas reporting ``image_data`` as drawn (None: nothing drawn yet)."""
+    return canvas_reporting(FakeCanvas(image_data))
 
 
 def run_draw_page(image_data, at=None):

@@ -1,11 +1,8 @@
 """A hostile browser gets nothing: what the canvas sends is refused from its header, before decoding."""
 
-import contextlib
 import io
 import resource
 import struct
-import sys
-import types
 import zlib
 
 import numpy as np
@@ -14,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digits import canvas
-from tests.conftest import ROOT, TIMEOUT
+from tests.conftest import ROOT, TIMEOUT, canvas_reporting
 
 
 def png_bytes(width: int, height: int, mode: str = "RGBA") -> bytes:
@@ -74,21 +71,6 @@ class HostileCanvas:
         raise AssertionError("the page decoded the browser's image without checking it")
 
 
-@contextlib.contextmanager
-def canvas_sending(sent: bytes):
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **kwargs: HostileCanvas(sent)
-    previous = sys.modules.get("streamlit_drawable_canvas")
-    sys.modules["streamlit_drawable_canvas"] = module
-    try:
-        yield
-    finally:
-        if previous is None:
-            del sys.modules["streamlit_drawable_canvas"]
-        else:
-            sys.modules["streamlit_drawable_canvas"] = previous
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
@@ -100,10 +82,10 @@ def peak_rss_mb() -> float:
 ])
 def test_the_draw_page_refuses_a_hostile_canvas_and_memory_stays_flat(sent, said):
     at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=TIMEOUT)
-    with canvas_sending(png_bytes(320, 320)):
+    with canvas_reporting(HostileCanvas(png_bytes(320, 320))):
         at.run()  # the page, the model and their memory, before the hostile report
     before = peak_rss_mb()
-    with canvas_sending(sent):
+    with canvas_reporting(HostileCanvas(sent)):
         at.run()
     assert not at.exception
     assert len(at.metric) == 0  # no answer
