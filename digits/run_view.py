@@ -8,7 +8,7 @@ import streamlit as st
 
 from digits import run_charts, runs, teacher
 
-LENGTH_LABELS = {"quick": "Quick: 2 epochs, about 2 minutes here", "full": "Full recipe: about 20 minutes"}
+LENGTH_LABELS = {"quick": "Quick: 2 epochs, no augmentation", "full": "Full recipe: the architecture's own epochs and augmentation"}
 REFRESH = "2s"  # how often every open Training page reads the run's progress file
 
 
