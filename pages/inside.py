@@ -3,7 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from digits import charts, draw_state, inside, pixels, ui
+from digits import artifacts, charts, draw_state, embedding, inside, map_chart, pixels, ui
+
+
+@st.cache_data(show_spinner=False)
+def sample_map_of(name: str) -> dict[str, np.ndarray]:
+    return embedding.load_map(artifacts.model_dir(name))
+
 
 st.title("Inside the network")
 name = ui.model_picker()
@@ -54,3 +60,31 @@ with right:
         st.caption("The last hidden layer: the summary the final layer turns into ten probabilities.")
     except ValueError:
         st.info("This model has no hidden dense layer: its convolutions feed the answer directly.")
+
+st.subheader("Where does your drawing land?")
+try:
+    sample_map = sample_map_of(name)
+except artifacts.ArtifactError:
+    st.info(f"Model **{name}** has no map yet: make one with `python -m digits.embedding --model {name}` "
+            "(a minute or two), then reload this page.")
+    st.stop()
+if not embedding.matches_model(sample_map, artifacts.model_dir(name)):
+    st.warning(f"This map was made for an earlier training of **{name}**: "
+               f"rebuild it with `python -m digits.embedding --model {name}`.")
+xy, near = embedding.place(sample_map, embedding.features(network, image[None])[0])
+images, labels, said = sample_map["images"], sample_map["labels"], sample_map["predictions"]
+st.caption(f"Each dot is one of {len(images):,} of the {int(sample_map['test_size']):,} test digits, placed (by t-SNE) "
+           f"so that digits the network's last hidden layer (`{sample_map['layer']}`) finds alike sit together. "
+           f"Crosses are its mistakes. t-SNE cannot place a new digit, so your drawing, the star, sits at the "
+           f"distance-weighted mean of its {len(near)} nearest digits' places (circled). Click a dot to see it.")
+left, right = st.columns([3, 1])
+with left:
+    event = st.plotly_chart(map_chart.map_figure(sample_map, xy, near), key="map", on_select="rerun",
+                            selection_mode="points")
+with right:
+    st.markdown("**To the network it looks like these**")
+    st.image([pixels.pixelated(images[i], 2) for i in near], caption=[f"a {labels[i]}" for i in near], width=56)
+    picked = map_chart.clicked_point(event["selection"])
+    if picked is not None:
+        st.image(pixels.pixelated(images[picked], 4), width=112,
+                 caption=f"Test digit #{sample_map['index'][picked]}: a {labels[picked]}, read as {said[picked]}")
