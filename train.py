@@ -106,13 +106,6 @@ class ReportEpochs(keras.callbacks.Callback):
                             **{key: float(logs[key]) for key in ("loss", "accuracy", "val_loss", "val_accuracy")})
 
 
-def reporting(model: keras.Model, callback: keras.callbacks.Callback) -> keras.Model:
-    """``model``, its ``fit`` also calling ``callback`` (`training.fit` passes only its own callbacks)."""
-    fit = model.fit
-    model.fit = lambda *args, callbacks=(), **kwargs: fit(*args, callbacks=[*callbacks, callback], **kwargs)
-    return model
-
-
 def train_from_scratch(args, recipe, fit, val, callback):
     """Build ``args.arch`` and train it, reporting each epoch to ``callback``; return the model and its history."""
     (x_fit, y_fit), (x_val, y_val) = fit, val
@@ -122,10 +115,11 @@ def train_from_scratch(args, recipe, fit, val, callback):
         print(f"Redrawing {len(x_fit):,} training digits with a canvas pen (about 20 s on 2 cores)")
         bar = keras.utils.Progbar(len(x_fit), verbose=min(args.verbose, 1))
         redrawn = redraw.redraw_many(x_fit, seed=args.seed, progress=bar.update)
-    model = reporting(network.build(args.arch), callback)
+    model = network.build(args.arch)
     fit_ds = training.make_dataset(x_fit, y_fit, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed, redrawn=redrawn, redraw=recipe.redraw)
-    history = training.fit(model, fit_ds, training.make_dataset(x_val, y_val, 1000), recipe, verbose=args.verbose)
+    history = training.fit(model, fit_ds, training.make_dataset(x_val, y_val, 1000), recipe, verbose=args.verbose,
+                           callbacks=(callback,))
     return model, history
 
 
@@ -153,8 +147,8 @@ def finetune_with_drawings(args, recipe, fit, val, test, callback):
     x_mix, y_mix = finetune.mix_in(x_fit, y_fit, drawings.x_train, drawings.y_train)
     fit_ds = training.make_dataset(x_mix, y_mix, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed)
-    history = training.fit(reporting(model, callback), fit_ds, training.make_dataset(x_val, y_val, 1000), recipe,
-                           verbose=args.verbose)
+    history = training.fit(model, fit_ds, training.make_dataset(x_val, y_val, 1000), recipe,
+                           verbose=args.verbose, callbacks=(callback,))
     scores["after"] = judge()
     scores.update(trained_on=len(drawings.y_train), held_out=len(drawings.y_held))
     return model, history, scores

@@ -194,12 +194,14 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> N
 
 
 def fit(
-    model: keras.Model, fit_data: tf.data.Dataset, val_data: tf.data.Dataset, recipe: Recipe, verbose: int = 1
+    model: keras.Model, fit_data: tf.data.Dataset, val_data: tf.data.Dataset, recipe: Recipe, verbose: int = 1,
+    callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> dict[str, list[float]]:
     """Train with early stopping on validation loss, restoring the best weights.
 
-    Returns the per-epoch history: loss, accuracy, val_loss, val_accuracy,
-    learning_rate, seconds.
+    ``callbacks`` are called too (the live progress of a run started from the
+    app). Returns the per-epoch history: loss, accuracy, val_loss,
+    val_accuracy, learning_rate, seconds.
     """
     steps = int(fit_data.cardinality())
     compile_model(model, recipe, steps)
@@ -208,6 +210,7 @@ def fit(
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=recipe.patience, restore_best_weights=True, verbose=verbose
         ),
+        *callbacks,
     ]
     # The dataset shuffles itself; shuffle=False only silences Keras's warning about it.
     history = model.fit(
