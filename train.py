@@ -265,6 +265,9 @@ def train(args: argparse.Namespace, progress: runs.Progress) -> dict:
             embedding.build_for_model(out, (x_test, y_test), seed=args.seed, model=export, probs=probs)
         except OSError as error:
             print(f"The map could not be saved ({error}); make it with python -m digits.embedding --model {name}")
+        except KeyboardInterrupt:  # the model is saved already: say so, not "nothing was saved"
+            print(f"Interrupted while making the map: {name} is saved without it; "
+                  f"make it with python -m digits.embedding --model {name}")
 
     print(
         f"\n{name}: test accuracy {metrics['accuracy']:.2%}, loss {metrics['loss']:.4f}, "

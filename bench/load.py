@@ -24,6 +24,11 @@ which keeps each on the server its cookie names. They share a temporary SQLite
 file, a throwaway PostgreSQL server (``--postgres``) or ``--database-url``.
 With a shared database, the run ends by counting its rows: every drawing a
 student saw saved must be stored exactly once, per digit; a mismatch is an error.
+
+With ``--training ARCH`` the class draws twice: once as usual, then again
+while a training run goes (started as the Training page starts one: niced,
+one TensorFlow thread, ARCH's full recipe, on the MNIST cache in data/mnist),
+and the run prints how much the students' stroke -> answer grew.
 """
 
 from __future__ import annotations
@@ -235,6 +240,47 @@ def check_sticky(nginx, results: Results) -> str:
     return ", ".join(f"{address} {n}" for address, n in sorted(per_server.items()))
 
 
+@contextlib.contextmanager
+def training_run(arch: str, data_dir: str):
+    """A run of ``arch``'s full recipe going in the background, as the Training page starts one."""
+    from pathlib import Path
+
+    from digits import config, runs
+
+    mnist = config.ROOT / "data" / "mnist"
+    if not mnist.is_dir():
+        sys.exit(f"--training needs MNIST in {mnist}: run `python -c 'import digits.data as d; d.load_mnist()'` first")
+    (Path(data_dir) / "mnist").symlink_to(mnist)  # the run's DIGITS_DATA_DIR is the class's temporary one
+    models = tempfile.mkdtemp(prefix="digits-load-models-")
+    config.DATA_DIR, config.RUNS_DIR, config.MODEL_DIR = Path(data_dir), Path(data_dir) / "runs", Path(models)
+    os.environ["DIGITS_DATA_DIR"] = data_dir
+    runs.start(arch, "full", runs.free_name(arch, "full"))
+    try:
+        deadline = time.monotonic() + 600
+        while not (status := runs.status()).epochs and status.state == "running":  # past loading and compiling
+            if time.monotonic() > deadline:
+                sys.exit("the training run did not finish an epoch in 10 minutes")
+            time.sleep(2)
+        if status.state != "running":
+            sys.exit(f"the training run ended before the class drew: {status.state}\n{runs.log_tail()}")
+        yield status
+        if runs.status().state != "running":
+            print(f"  note: the training run ended while the class drew ({runs.status().state})")
+    finally:
+        runs.stop()
+
+
+def runs_status_epochs() -> list:
+    from digits import runs
+
+    return runs.status().epochs
+
+
+def latency_line(results: Results) -> str:
+    return (f"median {statistics.median(results.latencies) * 1000:.0f} ms, p95 "
+            f"{quantile(results.latencies, 0.95) * 1000:.0f} ms, max {max(results.latencies) * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=30, help="students, each a browser session (default: 30)")
@@ -251,6 +297,8 @@ def main() -> None:
                                                "(default: a temporary SQLite file)")
     shared.add_argument("--postgres", action="store_true",
                         help="a throwaway PostgreSQL server (tests/postgres.py) as the class's database")
+    parser.add_argument("--training", metavar="ARCH", default=None,
+                        help="draw again while a training run of ARCH's full recipe goes, and compare (default: none)")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         data_dir = stack.enter_context(tempfile.TemporaryDirectory())
@@ -264,6 +312,15 @@ def main() -> None:
         last_id = stored_since(database, 0)[-1][0] if database else 0  # the warm-up's drawings are not counted
         before = memory_mb(servers)
         results, marks = asyncio.run(classroom(servers, urls, args.sessions, args.seconds, args.think, args.arrive))
+        training = None
+        if args.training:
+            with training_run(args.training, data_dir) as started:
+                training = asyncio.run(classroom(servers, urls, args.sessions, args.seconds, args.think,
+                                                 args.arrive))[0]
+                training_epochs = (len(started.epochs), len(runs_status_epochs()))
+            results.errors += [f"while training: {error}" for error in training.errors]
+            results.saved += training.saved
+            results.drawings += training.drawings
         after = memory_mb(servers)
         stored = check_stored(stored_since(database, last_id), results) if database else None
         spread = check_sticky(nginx, results) if nginx else None
@@ -286,8 +343,12 @@ def main() -> None:
     for error in results.errors[:10]:
         print(f"    {error}")
     if results.latencies:
-        print(f"  stroke -> answer            median {statistics.median(results.latencies) * 1000:.0f} ms, "
-              f"p95 {quantile(results.latencies, 0.95) * 1000:.0f} ms, max {max(results.latencies) * 1000:.0f} ms")
+        print(f"  stroke -> answer            {latency_line(results)}")
+    if training and training.latencies:
+        growth = statistics.median(training.latencies) / statistics.median(results.latencies)
+        print(f"  ... while {args.training} trained  {latency_line(training)}: {growth:.2f}x the median without "
+              f"(target <= 1.5x); {training.drawings} drawings; the run went from epoch {training_epochs[0]} "
+              f"to {training_epochs[1]} meanwhile")
     print(f"  {server} CPU while drawing".ljust(30) + f"{cpu2 - cpu1:.0f} s of the {cores * (t2 - t1):.0f} "
           f"core-seconds available (the browsers had the rest)" + (
               f"; {(cpu2 - cpu1) / results.drawings:.2f} core-seconds per drawing read, labelled and cleared"

@@ -25,6 +25,7 @@ MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
 REPORT_FILE = "report.json"
 EXAMPLES_FILE = "examples.npz"
+MAP_FILE = "map.npz"  # the 2-D map of test digits on the Inside page (digits.embedding)
 
 # MNIST geometry and classes.
 IMAGE_SIZE = 28

@@ -24,7 +24,7 @@ import numpy as np
 from digits import artifacts, config, evaluate
 from digits.atomic import atomic_path
 
-MAP_FILE = "map.npz"
+MAP_FILE = config.MAP_FILE
 PER_CLASS = 250  # 2,500 of the 10,000 test digits: enough to see the clusters, under 1 MB on disk
 FEATURE_DIMS = 32  # PCA keeps this many directions of a wider layer
 TSNE_STEPS = 500  # half sklearn's default: the clusters have settled by then, in half the time

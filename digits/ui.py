@@ -52,6 +52,14 @@ def examples(name: str) -> dict[str, np.ndarray]:
     return artifacts.load_examples(artifacts.model_dir(name))
 
 
+@st.cache_data(show_spinner=False)
+def sample_map(name: str) -> dict[str, np.ndarray]:
+    """The model's map of 2,500 test digits (digits.embedding), read once per server."""
+    from digits import embedding
+
+    return embedding.load_map(artifacts.model_dir(name))
+
+
 def model_picker() -> str:
     """A sidebar select box of the trained models; the choice follows the user across pages.
 

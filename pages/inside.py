@@ -5,12 +5,6 @@ import streamlit as st
 
 from digits import artifacts, charts, draw_state, embedding, inside, map_chart, pixels, ui
 
-
-@st.cache_data(show_spinner=False)
-def sample_map_of(name: str) -> dict[str, np.ndarray]:
-    return embedding.load_map(artifacts.model_dir(name))
-
-
 st.title("Inside the network")
 name = ui.model_picker()
 classifier = ui.load_or_explain(ui.classifier, name)
@@ -63,7 +57,7 @@ with right:
 
 st.subheader("Where does your drawing land?")
 try:
-    sample_map = sample_map_of(name)
+    sample_map = ui.sample_map(name)
 except artifacts.ArtifactError:
     st.info(f"Model **{name}** has no map yet: make one with `python -m digits.embedding --model {name}` "
             "(a minute or two), then reload this page.")
