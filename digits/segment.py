@@ -26,14 +26,14 @@ MAX_PIECES = 40
 CUT_MARGIN = 0.25
 
 
-def _cut(mask: np.ndarray, left: int, right: int, height: int) -> list[tuple[int, int]]:
-    """Column ranges of the digits in ``mask[:, left:right]``, cut where least ink runs."""
-    if right - left <= TOUCHING_WIDTH * height:
+def _cut(mask: np.ndarray, left: int, right: int, height: int, depth: int = 0) -> list[tuple[int, int]]:
+    """Column ranges of the digits in ``mask[:, left:right]``, cut where least ink runs (at most 2**3 pieces)."""
+    lo, hi = int(CUT_MARGIN * (right - left)), int((1 - CUT_MARGIN) * (right - left))
+    if right - left <= TOUCHING_WIDTH * height or depth >= 3 or lo < 1 or hi <= lo:
         return [(left, right)]
     profile = mask[:, left:right].sum(axis=0)
-    lo, hi = int(CUT_MARGIN * (right - left)), int((1 - CUT_MARGIN) * (right - left))
     at = left + lo + int(np.argmin(profile[lo:hi]))
-    return _cut(mask, left, at, height) + _cut(mask, at, right, height)
+    return _cut(mask, left, at, height, depth + 1) + _cut(mask, at, right, height, depth + 1)
 
 
 def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
