@@ -32,7 +32,7 @@ from digits.config import ROOT
 from support import browser
 
 ANSWER = '[data-testid="stMetricValue"]'
-SETTLE = 0.5  # seconds after the answer for the page to finish drawing what came with it
+SETTLE = 0.5  # seconds for the page to finish what came before (the answer's drawing, a Clear)
 
 
 def task_seconds(cdp) -> float:
@@ -64,9 +64,11 @@ def measure(script: Path, rounds: int, chromium, reload: bool) -> tuple[list[flo
             if reload:
                 page.goto(server.url)
                 browser.canvas_box(page)
-                time.sleep(SETTLE)
             else:
                 browser.clear(page)
+            # Clear reruns the page and the canvas reloads in place and reports its empty drawing:
+            # a hand takes longer than this to start the next digit, a script would overtake them.
+            time.sleep(SETTLE)
             answered, busy = one_drawing(page, cdp, browser.DIGIT_STROKES[digits[i % len(digits)]])
             if i:  # the first round warms the model and the page
                 answers.append(answered)
