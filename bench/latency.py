@@ -18,7 +18,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digits import artifacts, config, redraw
-from digits.inference import load_classifier, one_thread_per_op
+from digits.inference import load_classifier, one_thread_per_op, read_canvas
 from digits.preprocess import canvas_to_mnist
 
 
@@ -53,6 +53,8 @@ def main() -> None:
     predict_proba = median_ms(lambda: classifier.predict_proba(batch), args.repeats)
     preprocess = median_ms(lambda: canvas_to_mnist(canvas), args.repeats)
     end_to_end = median_ms(lambda: classifier.predict_proba(canvas_to_mnist(canvas)[None]), args.repeats)
+    # The draw page's whole path: the digits split apart, each read, and the not-a-digit check.
+    whole_path = median_ms(lambda: read_canvas(classifier, canvas), args.repeats)
 
     threads = "TensorFlow's default threads" if args.default_threads else "one thread per op, as in the app"
     print(f"model {args.model!r}, canvas {canvas.shape[0]}x{canvas.shape[1]}, {threads}, medians of {args.repeats} calls")
@@ -60,6 +62,7 @@ def main() -> None:
     print(f"  predict_proba (1 image)              {predict_proba:8.2f} ms   {keras_predict / predict_proba:6.1f}x faster")
     print(f"  canvas_to_mnist                      {preprocess:8.2f} ms")
     print(f"  canvas -> probabilities (both)       {end_to_end:8.2f} ms   {keras_predict / end_to_end:6.1f}x faster")
+    print(f"  read_canvas (the draw page's path)   {whole_path:8.2f} ms   {keras_predict / whole_path:6.1f}x faster")
 
 
 if __name__ == "__main__":

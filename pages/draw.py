@@ -44,7 +44,9 @@ def draw_and_read() -> None:
         # Large enough to read from the back of a classroom.
         st.html("<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>")
         with st.container(key="answer"):
-            st.metric("Prediction", reading.number or "?", help=f"{reading.confidence:.1%} sure")
+            several = len(reading.digits) > 1
+            st.metric("Prediction", reading.number or "?",
+                      help="each digit read on its own, below" if several else f"{reading.confidence:.1%} sure")
         if reading.not_a_digit:
             st.error("**That's not a digit.** It is too far from every digit the network learnt. Its softmax "
                      f"must still pick one of ten, so below it says **{digit}** ({reading.confidence:.0%}).",
@@ -55,15 +57,15 @@ def draw_and_read() -> None:
             st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
         else:
             st.warning(f"Not sure: **{digit} or {runner_up}?** ({probs[digit]:.0%} vs {probs[runner_up]:.0%})")
-        st.html(charts.probability_bars_html(probs))
-        if len(reading.digits) == 1:
+        if not several:  # a number's digits each show their own, below
+            st.html(charts.probability_bars_html(probs))
             offer_labels(reading, report, name)
 
     st.subheader("What the network sees")
     if len(reading.digits) > 1:  # each digit's own input and probabilities
         for col, part in zip(st.columns(len(reading.digits)), reading.digits):
             col.image(pixels.pixelated(part.steps.centred, 4), caption=f"Read as {part.digit}", width=112)
-            col.html(charts.probability_bars_html(part.probs))
+            col.html(charts.probability_bars_html(part.probs, height=80))
     else:
         st.image(pixels.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
     steps_box = st.expander("How a drawing becomes a 28 × 28 input", key="steps", on_change="rerun")
