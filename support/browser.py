@@ -118,6 +118,17 @@ def browser() -> Iterator:
             instance.close()
 
 
+def wait_for(predicate, timeout: float = 20.0, every: float = 0.1):
+    """Call ``predicate`` until it returns something true, for at most ``timeout`` seconds; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    return predicate()
+
+
 def canvas_box(page) -> dict:
     """The on-screen box of the drawing surface (Fabric's upper canvas), once it is there."""
     canvas = page.locator("canvas.upper-canvas").first

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
 from support import browser
+from support.browser import wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,16 +36,6 @@ def page(app):
     browser.canvas_box(page)  # waits for the canvas to be on screen
     yield page
     page.close()
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    return predicate()
 
 
 def prompt_visible(page) -> bool:

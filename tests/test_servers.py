@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -58,13 +57,7 @@ def school(database_url, tmp_path_factory):
 
 
 def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
+    return browser.wait_for(predicate, timeout, every=0.2)  # pages behind nginx, on a busy machine
 
 
 def open_draw_page(chromium, url: str, sticky_key: str | None = None):
