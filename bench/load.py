@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 from support import browser
 from support import servers as fleet
+from support.classroom import class_database, runs_status_epochs, stored_since, training_run
 
 DIGITS = [1, 7, 0, 4]
 TIMEOUT_MS = 60_000
@@ -190,32 +191,6 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def class_database(args, stack: contextlib.ExitStack, data_dir: str) -> str | None:
-    """The database every server is given, or None for the one server's own SQLite file."""
-    if args.database_url:
-        return args.database_url
-    if args.postgres:
-        from tests import postgres
-
-        return stack.enter_context(postgres.Cluster(durable=True)).create_database()
-    if args.servers > 1:
-        return f"sqlite:///{data_dir}/class.sqlite"  # servers on one machine can share a SQLite file
-    return None
-
-
-def stored_since(url: str, after_id: int) -> list[tuple[int, str, int, int]]:
-    """(id, session, label, predicted) of every drawing stored with id > ``after_id``."""
-    from digits import store
-
-    db, rows = store.connect(url), []
-    try:
-        while batch := store.since(db, rows[-1][0] if rows else after_id):
-            rows += batch
-    finally:
-        db.close()
-    return rows
-
-
 def check_stored(rows: list[tuple[int, str, int, int]], results: Results) -> str:
     """Compare the rows the run stored with the drawings students saw saved; count a mismatch as an error."""
     stored = Counter(label for _, _, label, _ in rows)
@@ -238,42 +213,6 @@ def check_sticky(nginx, results: Results) -> str:
             results.errors.append(f"nginx: browser {key} was answered by {sorted(upstreams)}")
     per_server = Counter(next(iter(upstreams)) for upstreams in served.values() if len(upstreams) == 1)
     return ", ".join(f"{address} {n}" for address, n in sorted(per_server.items()))
-
-
-@contextlib.contextmanager
-def training_run(arch: str, data_dir: str):
-    """A run of ``arch``'s full recipe going in the background, as the Training page starts one."""
-    from pathlib import Path
-
-    from digits import config, runs
-
-    mnist = config.ROOT / "data" / "mnist"
-    if not mnist.is_dir():
-        sys.exit(f"--training needs MNIST in {mnist}: run `python -c 'import digits.data as d; d.load_mnist()'` first")
-    (Path(data_dir) / "mnist").symlink_to(mnist)  # the run's DIGITS_DATA_DIR is the class's temporary one
-    models = tempfile.mkdtemp(prefix="digits-load-models-")
-    config.DATA_DIR, config.RUNS_DIR, config.MODEL_DIR = Path(data_dir), Path(data_dir) / "runs", Path(models)
-    os.environ["DIGITS_DATA_DIR"] = data_dir
-    runs.start(arch, "full", runs.free_name(arch, "full"))
-    try:
-        deadline = time.monotonic() + 600
-        while not (status := runs.status()).epochs and status.state == "running":  # past loading and compiling
-            if time.monotonic() > deadline:
-                sys.exit("the training run did not finish an epoch in 10 minutes")
-            time.sleep(2)
-        if status.state != "running":
-            sys.exit(f"the training run ended before the class drew: {status.state}\n{runs.log_tail()}")
-        yield status
-        if runs.status().state != "running":
-            print(f"  note: the training run ended while the class drew ({runs.status().state})")
-    finally:
-        runs.stop()
-
-
-def runs_status_epochs() -> list:
-    from digits import runs
-
-    return runs.status().epochs
 
 
 def latency_line(results: Results) -> str:

@@ -135,3 +135,13 @@ def database_url(request, tmp_path):
     url = cluster.create_database()
     yield url
     cluster.drop_database(url)
+
+
+@pytest.fixture
+def db(database_url):
+    """An empty drawings store on each kind of database (see ``database_url``)."""
+    from digits import store
+
+    db = store.connect(database_url)
+    yield db
+    db.close()  # PostgreSQL drops a test's database only once its connections are gone

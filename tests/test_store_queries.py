@@ -1,0 +1,226 @@
+"""What the pages ask the store, on SQLite and on PostgreSQL: aggregates, pages of rows, readings, lessons, export."""
+
+import io
+import threading
+
+import numpy as np
+import pytest
+
+from digits import store
+from digits.store import Scope
+from tests.store_helpers import EYE, drawing, table_rows
+
+
+def random_class(db, n: int = 60, seed: int = 0) -> list[dict]:
+    """``n`` drawings by 3 sessions, labels and readings at random, about half with a squeezed reading."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        with_naive = bool(rng.random() < 0.5)
+        row = drawing(i, label=int(rng.integers(10)), probs=EYE[rng.integers(10)], session=f"s{i % 3}",
+                      squeezed=np.zeros((28, 28)) if with_naive else None,
+                      naive_probs=EYE[rng.integers(10)] if with_naive else None)
+        rows.append({**row, "id": store.add(db, **row)})
+    return rows
+
+
+def expected_summary(rows: list[dict]) -> dict:
+    labels = np.array([r["label"] for r in rows], int)
+    predicted = np.array([r["probs"].argmax() for r in rows], int)
+    naive = np.array([-1 if r["naive_probs"] is None else r["naive_probs"].argmax() for r in rows], int)
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    has = naive >= 0
+    return dict(drawings=len(rows), read=len(rows), sessions=len({r["session"] for r in rows}), confusion=confusion,
+                naive_read=int(has.sum()), naive_right=int((naive == labels).sum()),
+                ours_right_where_naive=int((has & (predicted == labels)).sum()))
+
+
+@pytest.mark.parametrize("scope", [Scope(), Scope(session="s1"), Scope(after_id=40), Scope(session="s2", after_id=25)])
+def test_summary_counts_what_numpy_counts_of_the_same_rows(db, scope):
+    rows = random_class(db)
+    chosen = [r for r in rows if r["id"] > scope.after_id and scope.session in (None, r["session"])]
+    got = store.summary(db, "strong", scope)
+    expected = expected_summary(chosen)
+    np.testing.assert_array_equal(got.confusion, expected.pop("confusion"))
+    assert {k: getattr(got, k) for k in expected} == expected
+
+
+def test_summary_counts_only_what_the_model_has_read(db):
+    for i in range(4):
+        store.add(db, **drawing(i))
+    got = store.summary(db, "new model")
+    assert (got.drawings, got.read, got.sessions, got.naive_read) == (4, 0, 4, 0)
+    assert not got.confusion.any()
+    empty = store.summary(db, "strong", Scope(session="nobody"))
+    assert (empty.drawings, empty.read, empty.sessions) == (0, 0, 0)
+
+
+def walk(db, **filters) -> list[int]:
+    ids, before, pages = [], None, 0
+    while True:
+        page = store.page(db, "strong", before_id=before, limit=7, **filters)
+        ids += [row.id for row in page.rows]
+        pages += 1
+        assert len(page.rows) == 7 or page.next_before_id is None  # only the last page is short
+        if (before := page.next_before_id) is None:
+            return ids
+        assert pages < 100
+
+
+@pytest.mark.parametrize("filters, keep", [
+    ({}, lambda r: True),
+    ({"label": 3}, lambda r: r["label"] == 3),
+    ({"predicted": 4}, lambda r: r["probs"].argmax() == 4),
+    ({"label": 3, "predicted": 3}, lambda r: r["label"] == 3 and r["probs"].argmax() == 3),
+    ({"wrong": True}, lambda r: r["probs"].argmax() != r["label"]),
+    ({"naive_lost": True}, lambda r: r["probs"].argmax() == r["label"] and r["naive_probs"] is not None
+     and r["naive_probs"].argmax() != r["label"]),
+    ({"scope": Scope(session="s1", after_id=30)}, lambda r: r["session"] == "s1" and r["id"] > 30),
+])
+def test_pages_walk_every_matching_row_once_newest_first(db, filters, keep):
+    rows = random_class(db, n=80, seed=1)
+    # Tilt the draw so each filter has a few pages: many 3s, a few right with a lost naive reading.
+    for i in range(20):
+        rows.append({**(row := drawing(100 + i, label=3, probs=EYE[3], squeezed=np.zeros((28, 28)),
+                                       naive_probs=EYE[5])), "id": store.add(db, **row)})
+    expected = [r["id"] for r in reversed(rows) if keep(r)]
+    assert expected  # a filter that matches nothing would pass with any answer
+    assert walk(db, **filters) == expected
+
+
+def test_a_page_fetches_images_and_readings_of_its_own_rows(db):
+    ids = [store.add(db, **drawing(i, probs=EYE[i % 10])) for i in range(30)]
+    page = store.page(db, "strong", before_id=ids[20], limit=5)
+    assert [row.id for row in page.rows] == ids[15:20][::-1] and page.next_before_id == ids[15]
+    for row in page.rows:
+        np.testing.assert_array_equal(row.image, drawing(row.id - ids[0])["image"])
+        assert row.predicted == (row.id - ids[0]) % 10
+    assert store.page(db, "no such model").rows == []
+
+
+def pixel_model(calls: list[int]):
+    """A fake classifier with known answers: the flat index of the brightest pixel, modulo 10."""
+    def predict_proba(images: np.ndarray) -> np.ndarray:
+        calls.append(len(images))
+        assert images.dtype == np.float32 and images.shape[1:] == (28, 28)
+        return EYE[images.reshape(len(images), -1).argmax(axis=1) % 10]
+    return predict_proba
+
+
+def bright(pixel: int) -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image.flat[pixel] = 1.0
+    return image
+
+
+def test_read_all_reads_every_drawing_once_in_batches_with_known_answers(db):
+    for i in range(23):  # model input reads as i % 10; the squeezed canvas (every third) as (i + 1) % 10
+        store.add(db, **drawing(i, image=bright(i), label=i % 10,
+                                squeezed=bright(i + 1) if i % 3 == 0 else None,
+                                naive_probs=EYE[0] if i % 3 == 0 else None))
+    calls, seen = [], []
+    assert store.count_unread(db, "pixel") == 23
+    done = store.read_all(db, "pixel", pixel_model(calls), batch=5, progress=lambda *p: seen.append(p))
+    assert done == 23 and seen == [(5, 23), (10, 23), (15, 23), (20, 23), (23, 23)]
+    assert max(calls) <= 5  # never more than one batch at a time
+    summary = store.summary(db, "pixel")
+    np.testing.assert_array_equal(summary.confusion, np.diag(np.bincount(np.arange(23) % 10, minlength=10)))
+    assert (summary.naive_read, summary.naive_right, summary.ours_right_where_naive) == (8, 0, 8)
+    assert store.count_unread(db, "pixel") == 0 and store.read_all(db, "pixel", pixel_model(calls)) == 0
+
+
+def test_unread_gives_images_and_zeros_where_no_squeezed_canvas(db):
+    ids = [store.add(db, **drawing(i, squeezed=np.full((28, 28), 0.5) if i == 1 else None)) for i in range(3)]
+    batch = store.unread(db, "new", limit=2)
+    assert batch.ids.tolist() == ids[:2] and batch.has_squeezed.tolist() == [False, True]
+    np.testing.assert_array_equal(batch.images[1], drawing(1)["image"])
+    assert not batch.squeezed[0].any() and (batch.squeezed[1] == 0.5).all()
+    assert store.unread(db, "new", after_id=ids[1]).ids.tolist() == ids[2:]
+
+
+def test_save_readings_keeps_the_first_and_skips_deleted_drawings(db):
+    ids = [store.add(db, **drawing(i)) for i in range(3)]
+    store.save_readings(db, "m", ids[:2], EYE[[1, 2]], [EYE[7], None])
+    store.delete(db, ids[2:], session=None)
+    store.save_readings(db, "m", ids, EYE[[9, 9, 9]])  # another server's copy of the same batch, plus a gone one
+    np.testing.assert_array_equal(store.summary(db, "m").confusion.nonzero(), ([0, 1], [1, 2]))
+    assert store.summary(db, "m").naive_read == 1
+
+
+def test_servers_racing_to_read_store_each_reading_once(database_url):
+    """Two threads of one server and a second server read the same drawings at once: no error, no double."""
+    db = store.connect(database_url)
+    for i in range(300):
+        store.add(db, **drawing(i, image=bright(i)))
+    other = store.connect(database_url)
+    done, errors = [], []
+
+    def read(server: store.Store) -> None:
+        try:
+            done.append(store.read_all(server, "pixel", pixel_model([]), batch=16))
+        except Exception as error:  # collected: an assert in a thread would not fail the test
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=read, args=(server,)) for server in (db, db, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sum(done) >= 300
+    summary = store.summary(db, "pixel")
+    assert summary.read == 300 and table_rows(db, "readings") == 600  # one for "strong", one for "pixel"
+    np.testing.assert_array_equal(summary.confusion.sum(axis=0), np.bincount(np.arange(300) % 10, minlength=10))
+    other.close()
+    db.close()
+
+
+def test_since_lists_what_came_after_an_id_oldest_first(db):
+    ids = [store.add(db, **drawing(i, probs=EYE[(i + 1) % 10])) for i in range(5)]
+    assert store.since(db, ids[2]) == [(ids[3], "s3", 3, 4), (ids[4], "s4", 4, 5)]
+    assert store.since(db, 0, limit=2) == [(ids[0], "s0", 0, 1), (ids[1], "s1", 1, 2)]
+    assert store.since(db, ids[4]) == []
+
+
+def test_images_and_canvases_come_back_by_id(db):
+    ids = [store.add(db, **drawing(i)) for i in range(3)]
+    got = store.images(db, [ids[2], ids[0], 999])
+    assert sorted(got) == [ids[0], ids[2]]
+    np.testing.assert_array_equal(got[ids[2]], drawing(2)["image"])
+
+
+def test_a_lesson_counts_only_the_drawings_after_it_started(db):
+    assert store.current_lesson(db) is None
+    ids = [store.add(db, **drawing(i)) for i in range(3)]
+    first = store.start_lesson(db)
+    assert first.after_id == ids[-1] and store.current_lesson(db) == first
+    for i in range(2):
+        store.add(db, **drawing(10 + i))
+    assert store.summary(db, "strong", Scope(after_id=first.after_id)).drawings == 2
+    second = store.start_lesson(db)
+    assert second.id > first.id and store.current_lesson(db) == second
+    assert store.summary(db, "strong", Scope(after_id=second.after_id)).drawings == 0
+
+
+def test_listing_pages_through_ids_without_images(db):
+    ids = [store.add(db, **drawing(i, created=1000.0 + i)) for i in range(5)]
+    rows, after = store.listing(db, limit=3)
+    assert rows == [(ids[4], 1004.0, "s4", 4), (ids[3], 1003.0, "s3", 3), (ids[2], 1002.0, "s2", 2)]
+    assert store.listing(db, before_id=after, limit=3) == ([(ids[1], 1001.0, "s1", 1), (ids[0], 1000.0, "s0", 0)],
+                                                          None)
+
+
+def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
+    for i in range(23):
+        store.add(db, **drawing(i, session="me" if i % 4 else "them"))
+    buffer = io.BytesIO()
+    n = store.export_npz(db, buffer, Scope(session="me"), chunk=4)  # several chunks, the last one short
+    reference = store.load(db, Scope(session="me"))
+    assert n == len(reference) == 17
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as npz:
+        assert npz["images"].dtype == np.uint8 and npz["labels"].dtype == np.uint8
+        np.testing.assert_array_equal(npz["images"], np.round(reference.images * 255).astype(np.uint8))
+        np.testing.assert_array_equal(npz["labels"], reference.labels)
+    assert store.export_npz(db, tmp_path / "none.npz", Scope(session="nobody")) == 0
+    with np.load(tmp_path / "none.npz") as npz:
+        assert npz["images"].shape == (0, 28, 28) and npz["labels"].shape == (0,)
