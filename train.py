@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -287,6 +288,9 @@ def train(args: argparse.Namespace, progress: runs.Progress) -> dict:
 
 
 if __name__ == "__main__":
+    # Ctrl-C, and the Training page's Stop, end a run cleanly even when it was started from a shell
+    # that ignores SIGINT (a background job inherits that, and Python then raises no KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         main()
     except (data.MnistError, SaveError) as error:

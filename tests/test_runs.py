@@ -18,8 +18,8 @@ FAKE = """
 import signal, sys, time
 from digits.runs import Progress
 progress, epochs, pause = Progress(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-if len(sys.argv) > 4:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+# As train.py does: Ctrl-C interrupts even if this was started from a shell that ignores it.
+signal.signal(signal.SIGINT, signal.SIG_IGN if len(sys.argv) > 4 else signal.default_int_handler)
 try:
     progress.write("begin", planned=epochs)
     for epoch in range(1, epochs + 1):
