@@ -93,7 +93,7 @@ def run(db: store.Store, n: int, repeat: int) -> None:
         "page, cell 3 -> 5": lambda: store.page(db, MODEL, label=3, predicted=5),
         "page, naive lost": lambda: store.page(db, MODEL, naive_lost=True),
         "page, one session": lambda: store.page(db, MODEL, Scope(session="s100")),
-        "listing, newest 50": lambda: store.listing(db),
+        "page of 50, the delete list": lambda: store.page(db, MODEL, limit=50),
         "since(N - 30)": lambda: store.since(db, n - 30),
         "count_unread": lambda: store.count_unread(db, MODEL),
     }

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from digits import config, novelty
 from digits.artifacts import load_model, model_dir
-from digits.preprocess import Steps, bounding_box, fit_box, naive_resize, place_centred, preprocess_steps
+from digits.preprocess import Steps, ink_steps, naive_resize, preprocess_steps
 from digits.segment import split_digits
 
 
@@ -45,10 +45,7 @@ class Classifier:
         not_digit : (N,) bool ndarray
             All False when the classifier has no not-a-digit scorer.
         """
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
-            raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        features, probs = (out.numpy() for out in self._forward(images[..., None]))
+        features, probs = (out.numpy() for out in self._features_and_probs(images))
         flags = np.zeros(len(images), bool) if self.novelty is None else self.novelty.flags(features)
         return probs, flags
 
@@ -64,10 +61,14 @@ class Classifier:
         (N, 10) float32 ndarray
             Each row sums to 1.
         """
+        return self._features_and_probs(images)[1].numpy()
+
+    def _features_and_probs(self, images):
+        """The traced forward pass on (N, 28, 28) images: (features, probabilities) tensors."""
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        return self._forward(images[..., None])[1].numpy()
+        return self._forward(images[..., None])
 
 
 def one_thread_per_op() -> bool:
@@ -152,20 +153,6 @@ class Reading:
     digits: tuple[DigitReading, ...]  # each digit's own reading, left to right
 
 
-def steps_of_ink(ink: np.ndarray) -> Steps | None:
-    """Crop, fit and centre one digit's ink as `preprocess_steps` does a canvas's; None when it has none.
-
-    Parameters
-    ----------
-    ink : (H, W) float32 ndarray in [0, 1]
-    """
-    box = bounding_box(ink)
-    if box is None:
-        return None
-    fitted = fit_box(ink[box])
-    return Steps(ink=ink, crop=ink[box], fitted=fitted, centred=np.clip(place_centred(fitted), 0.0, 1.0))
-
-
 def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     """The draw page's whole path: canvas -> digits -> 28x28 inputs -> probabilities -> answer.
 
@@ -185,11 +172,10 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     steps = preprocess_steps(rgba)
     if steps is None:
         return None
-    parts = [s for s in map(steps_of_ink, split_digits(steps.ink)) if s is not None]
-    parts = parts if len(parts) > 1 else [steps]
+    parts = [s for s in map(ink_steps, split_digits(steps.ink)) if s is not None]
+    parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, read once
     probs, flags = classifier.read(np.stack([steps.centred] + [p.centred for p in parts]))
-    if len(parts) == 1:
-        probs, flags = probs[:1], flags[:1]  # the one digit is the whole drawing
+    if not parts:
         each = [DigitReading(steps, probs[0], *read_answer(probs[0]), bool(flags[0]))]
     else:
         each = [DigitReading(p, pr, *read_answer(pr), bool(f)) for p, pr, f in zip(parts, probs[1:], flags[1:])]

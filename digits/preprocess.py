@@ -140,7 +140,23 @@ def preprocess_steps(rgba: np.ndarray, min_extent: float = MIN_EXTENT) -> Steps 
     Steps or None
         None when there is no ink, or only a speck.
     """
-    ink = ink_from_canvas(rgba)
+    return ink_steps(ink_from_canvas(rgba), min_extent)
+
+
+def ink_steps(ink: np.ndarray, min_extent: float = 0.0) -> Steps | None:
+    """Crop, fit and centre ink (a canvas's, or one digit's of several), keeping every step.
+
+    Parameters
+    ----------
+    ink : (H, W) float32 ndarray in [0, 1]
+    min_extent : float
+        As in `preprocess_steps`; 0 keeps any ink at all.
+
+    Returns
+    -------
+    Steps or None
+        None when there is no ink, or only a speck.
+    """
     box = bounding_box(ink)
     if box is None:
         return None

@@ -217,19 +217,20 @@ def _route_deep_links_through_app() -> None:
 _route_deep_links_through_app()
 
 
-def gallery(key: str, fetch, caption, per_page: int = 24, squeezed: bool = False) -> None:
-    """One page of stored drawings, newest first, with Newer / Older to walk the rest.
+def paged(key: str, fetch, per_page: int):
+    """The page of stored rows now shown under ``key``: ``fetch(before_id, limit)`` -> `store.Page`.
 
-    ``fetch(before_id, limit)`` returns a `store.Page`; only that page's rows
-    are read. The pages walked are remembered under ``key``, so a key should
-    name the filter too (another filter starts at the newest again). With
-    ``squeezed``, each drawing's whole canvas squeezed to 28 x 28 is shown.
+    Only that page's rows are read. The pages walked (see `page_buttons`) are
+    remembered under ``key``, so a key should name the filter too: another
+    filter starts at the newest again.
     """
     visited = st.session_state.setdefault(f"{key}_pages", [None])  # before_id of each page walked
-    page = or_explain(fetch, visited[-1], per_page)
-    if page.rows:
-        st.image([pixels.pixelated(row.squeezed if squeezed else row.image, 3) for row in page.rows],
-                 caption=[caption(row) for row in page.rows], width=84)
+    return or_explain(fetch, visited[-1], per_page)
+
+
+def page_buttons(key: str, page) -> None:
+    """Newer / Older, to walk the pages of `paged` under ``key``."""
+    visited = st.session_state[f"{key}_pages"]
     newer, older, _ = st.columns([1, 1, 4])
     if len(visited) > 1 and newer.button("Newer", key=f"{key}_newer", icon=":material/chevron_left:"):
         visited.pop()
@@ -238,6 +239,18 @@ def gallery(key: str, fetch, caption, per_page: int = 24, squeezed: bool = False
                                                          icon=":material/chevron_right:"):
         visited.append(page.next_before_id)
         st.rerun()
+
+
+def gallery(key: str, fetch, caption, per_page: int = 24, squeezed: bool = False) -> None:
+    """One page of stored drawings, newest first, with Newer / Older to walk the rest (see `paged`).
+
+    With ``squeezed``, each drawing's whole canvas squeezed to 28 x 28 is shown.
+    """
+    page = paged(key, fetch, per_page)
+    if page.rows:
+        st.image([pixels.pixelated(row.squeezed if squeezed else row.image, 3) for row in page.rows],
+                 caption=[caption(row) for row in page.rows], width=84)
+    page_buttons(key, page)
 
 
 def export_npz(db: store.Store, scope: store.Scope):

@@ -78,21 +78,14 @@ if not is_teacher:
 # A student's deletions are limited to their own session by the store itself, whatever ids a browser sends.
 owner = None if is_teacher else ui.session_id()
 listed = store.Scope(session=owner or scope.session)
-visited = st.session_state.setdefault(f"delete_{listed.session}_pages", [None])
-page = ui.or_explain(store.page, db, name, listed, before_id=visited[-1], limit=50)
+page = ui.paged(f"delete_{listed.session}", lambda before, n: store.page(db, name, listed, before_id=before, limit=n), 50)
 table = st.dataframe([{"#": r.id, "drawn": r.label, f"read by {name}": r.predicted, "yours": r.session == ui.session_id()}
                       for r in page.rows], hide_index=True, key="delete_table", on_select="rerun",
                      selection_mode="multi-row")
 picked = [page.rows[i].id for i in table.selection.rows if 0 <= i < len(page.rows)]  # rows shown, nothing else
-left, middle, right = st.columns([2, 1, 1])
-if left.button(f"Delete the {len(picked)} selected", key="delete", disabled=not picked, icon=":material/delete:"):
+ui.page_buttons(f"delete_{listed.session}", page)
+if st.button(f"Delete the {len(picked)} selected", key="delete", disabled=not picked, icon=":material/delete:"):
     ui.or_explain(store.delete, db, picked, session=owner)
-    st.rerun()
-if page.next_before_id is not None and middle.button("Older", key="delete_older"):
-    visited.append(page.next_before_id)
-    st.rerun()
-if len(visited) > 1 and right.button("Newer", key="delete_newer"):
-    visited.pop()
     st.rerun()
 everything = "every stored drawing" if is_teacher else "every drawing of this session"
 if st.checkbox(f"Yes, delete {everything}", key="sure"):

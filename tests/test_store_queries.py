@@ -202,14 +202,6 @@ def test_a_lesson_counts_only_the_drawings_after_it_started(db):
     assert store.summary(db, "strong", Scope(after_id=second.after_id)).drawings == 0
 
 
-def test_listing_pages_through_ids_without_images(db):
-    ids = [store.add(db, **drawing(i, created=1000.0 + i)) for i in range(5)]
-    rows, after = store.listing(db, limit=3)
-    assert rows == [(ids[4], 1004.0, "s4", 4), (ids[3], 1003.0, "s3", 3), (ids[2], 1002.0, "s2", 2)]
-    assert store.listing(db, before_id=after, limit=3) == ([(ids[1], 1001.0, "s1", 1), (ids[0], 1000.0, "s0", 0)],
-                                                          None)
-
-
 def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
     for i in range(23):
         store.add(db, **drawing(i, session="me" if i % 4 else "them"))

@@ -45,7 +45,6 @@ from digits.store.queries import (  # noqa: F401
     canvases,
     count_unread,
     images,
-    listing,
     page,
     read_all,
     save_readings,

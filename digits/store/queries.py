@@ -112,18 +112,6 @@ def page(db: Store, model: str, scope: Scope = Scope(), *, label: int | None = N
     return Page(rows, rows[-1].id if len(found) > limit else None)
 
 
-@_guarded("could not read the drawings")
-def listing(db: Store, scope: Scope = Scope(), *, before_id: int | None = None,
-            limit: int = 50) -> tuple[list[tuple[int, float, str, int]], int | None]:
-    """A page of (id, created, session, label), newest first, without images; and the next before_id."""
-    d = drawings.c
-    where = _where(scope) + _before(before_id)
-    with _transaction(db) as conn:
-        found = [tuple(row) for row in conn.execute(sa.select(d.id, d.created, d.session, d.label)
-                                                    .where(*where).order_by(d.id.desc()).limit(limit + 1))]
-    return found[:limit], found[limit - 1][0] if len(found) > limit else None
-
-
 def _unread(model: str, after_id: int = 0) -> sa.ColumnElement[bool]:
     """Not read by ``model`` yet; ``after_id`` bounds the readings looked at as well as the drawings.
 
