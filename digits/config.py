@@ -30,6 +30,10 @@ MAP_FILE = "map.npz"  # the 2-D map of test digits on the Inside page (digits.em
 # MNIST geometry and classes.
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
+# The label a person gives a drawing that is not a digit (a letter, a shape, a scribble). It comes
+# after the ten digits, so a label stays one small integer and each digit keeps its own value.
+NOT_A_DIGIT = NUM_CLASSES
+LABELS = tuple(range(NUM_CLASSES)) + (NOT_A_DIGIT,)  # every label a drawing can be given
 # MNIST digits are fitted into a 20x20 box inside the 28x28 frame.
 DIGIT_BOX = 20
 
@@ -48,6 +52,15 @@ CANVAS_SIZE = 320
 # Default brush width in canvas pixels: about MNIST's pen relative to a digit
 # drawn at two-thirds of the canvas height.
 DEFAULT_BRUSH = 22
+
+
+def label_name(label: int) -> str:
+    """How the pages write a label: the digit itself, or "not a digit".
+
+    >>> label_name(7), label_name(NOT_A_DIGIT)
+    ('7', 'not a digit')
+    """
+    return "not a digit" if label == NOT_A_DIGIT else str(label)
 
 
 def database_url() -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digits import config
 from digits.store import Drawings
 
 
@@ -21,14 +22,17 @@ class DrawingSplit:
 
 
 def split_drawings(drawings: Drawings, held_out: float = 0.25, seed: int = 0) -> DrawingSplit:
-    """Hold out a random ``held_out`` share of the drawings (at least one when there are two or more).
+    """Hold out a random ``held_out`` share of the drawings of digits (at least one when there are two or more).
 
-    Images become uint8 like MNIST's, so they join the same training pipeline.
+    Drawings labelled not a digit are left out: the network has one output per
+    digit and none for them. Images become uint8 like MNIST's, so they join the
+    same training pipeline.
     """
-    n = len(drawings)
+    digits = np.flatnonzero(drawings.labels != config.NOT_A_DIGIT)
+    n = len(digits)
     if n < 2:
-        raise ValueError(f"fine-tuning needs at least 2 labelled drawings (one to hold out), found {n}")
-    order = np.random.default_rng(seed).permutation(n)
+        raise ValueError(f"fine-tuning needs at least 2 drawings labelled as digits (one to hold out), found {n}")
+    order = digits[np.random.default_rng(seed).permutation(n)]
     n_held = min(n - 1, max(1, round(n * held_out)))
     held, train = order[:n_held], order[n_held:]
     images = np.round(drawings.images * 255).astype(np.uint8)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digits.config import NUM_CLASSES
+from digits.config import NOT_A_DIGIT, NUM_CLASSES
 
 LATEST = 12  # mistakes kept for the projector, newest first
 
@@ -17,39 +17,56 @@ class Tally:
 
     lesson: int | None  # the lesson counted (None: all drawings, no lesson started yet)
     last_id: int  # the newest drawing counted; the next refresh reads only those after it
+    # Drawings labelled as digits: rows the label, columns the network's answer.
     confusion: np.ndarray = field(default_factory=lambda: np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64))
+    not_digits: int = 0  # drawings labelled not a digit (never in the confusion matrix)
+    caught: int = 0  # of those, flagged as not a digit by the network
+    false_alarms: int = 0  # drawings labelled as digits that the network flagged as not one
     sessions: set[str] = field(default_factory=set)  # anonymous ids of the students who labelled
-    mistakes: list[tuple[int, int, int]] = field(default_factory=list)  # (id, drawn, read), newest first
+    mistakes: list[tuple[int, int, int]] = field(default_factory=list)  # (id, drawn, read) of digits, newest first
+
+    @property
+    def digits(self) -> int:
+        return int(self.confusion.sum())
 
     @property
     def drawings(self) -> int:
-        return int(self.confusion.sum())
+        return self.digits + self.not_digits
 
     @property
     def right(self) -> int:
         return int(np.trace(self.confusion))
 
 
-def add_rows(tally: Tally, rows: list[tuple[int, str, int, int]]) -> Tally:
+def add_rows(tally: Tally, rows: list[tuple[int, str, int, int, bool | None]]) -> Tally:
     """Count newly stored drawings into ``tally`` (changed in place, and returned).
 
     Parameters
     ----------
-    rows : list of (id, session, label, predicted), oldest first
+    rows : list of (id, session, label, predicted, flagged), oldest first
         Only drawings newer than ``tally.last_id``; older ones are ignored, so
-        a row read twice is counted once.
+        a row read twice is counted once. ``label`` is a digit or NOT_A_DIGIT;
+        ``flagged`` (as not a digit) None when not known, counted as not flagged.
 
-    >>> t = add_rows(Tally(lesson=None, last_id=0), [(1, "a", 7, 7), (2, "b", 4, 9), (2, "b", 4, 9)])
-    >>> t.drawings, t.right, len(t.sessions), t.mistakes, t.last_id
-    (2, 1, 2, [(2, 4, 9)], 2)
+    >>> t = add_rows(Tally(lesson=None, last_id=0), [(1, "a", 7, 7, False), (2, "b", 4, 9, True), (2, "b", 4, 9, True)])
+    >>> t.drawings, t.right, len(t.sessions), t.mistakes, t.last_id, t.false_alarms
+    (2, 1, 2, [(2, 4, 9)], 2, 1)
+    >>> t = add_rows(t, [(3, "a", NOT_A_DIGIT, 0, True), (4, "c", NOT_A_DIGIT, 8, None), (5, "c", 1, 1, None)])
+    >>> t.drawings, t.digits, t.right, t.not_digits, t.caught, t.false_alarms, len(t.sessions), t.last_id
+    (5, 3, 2, 2, 1, 1, 3, 5)
     """
-    for drawing_id, session, label, predicted in rows:
+    for drawing_id, session, label, predicted, flagged in rows:
         if drawing_id <= tally.last_id:
             continue
-        tally.confusion[label, predicted] += 1
         tally.sessions.add(session)
-        if label != predicted:
-            tally.mistakes.insert(0, (drawing_id, label, predicted))
+        if label == NOT_A_DIGIT:
+            tally.not_digits += 1
+            tally.caught += bool(flagged)
+        else:
+            tally.confusion[label, predicted] += 1
+            tally.false_alarms += bool(flagged)
+            if label != predicted:
+                tally.mistakes.insert(0, (drawing_id, label, predicted))
         tally.last_id = drawing_id
     del tally.mistakes[LATEST:]
     return tally

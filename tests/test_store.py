@@ -55,67 +55,47 @@ def test_a_database_from_another_version_is_refused(database_url):
             conn.execute(sa.text("COMMENT ON TABLE drawings IS 'digits schema version 99'"))
     else:
         sqlite3.connect(database_url).execute("PRAGMA user_version=99").connection.commit()
-    with pytest.raises(store.StoreError, match="schema version 99; this app reads version 2"):
+    with pytest.raises(store.StoreError, match="schema version 99; this app reads version 3"):
         store.connect(database_url)
 
 
-# Version 1's schema, as the app wrote it before readings and lessons.
-V1_SCHEMA = """
-CREATE TABLE IF NOT EXISTS drawings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL NOT NULL,
-    session TEXT NOT NULL,
-    model TEXT NOT NULL,
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    predicted INTEGER NOT NULL CHECK (predicted BETWEEN 0 AND 9),
-    probs BLOB NOT NULL,
-    image BLOB NOT NULL,
-    canvas_png BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS drawings_created ON drawings (created);
-"""
-
-
-def test_a_version_1_sqlite_file_is_migrated_in_place(tmp_path):
-    path = tmp_path / "d.sqlite"
-    old = sqlite3.connect(path)
-    old.executescript(V1_SCHEMA)
-    rows = [drawing(i) for i in range(6)]
-    for i, row in enumerate(rows):
-        old.execute("INSERT INTO drawings (created, session, model, label, predicted, probs, image, canvas_png)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (float(i), row["session"], "strong", row["label"],
-                                                         int(row["probs"].argmax()), row["probs"].tobytes(),
-                                                         row["image"].tobytes(), row["canvas_png"]))
-    old.execute("PRAGMA user_version=1")
-    old.commit()
-    old.close()
-
-    db = store.connect(path)
-    loaded = store.load(db)
-    np.testing.assert_array_equal(loaded.images, [row["image"] for row in rows])
-    assert list(loaded.labels) == [row["label"] for row in rows]
-    # Each drawing keeps the reading it had when labelled, so no model has to read them again.
-    summary = store.summary(db, "strong")
-    assert summary.read == 6 and store.count_unread(db, "strong") == 0
-    expected = np.zeros((10, 10), np.int64)
-    np.add.at(expected, ([row["label"] for row in rows], [row["probs"].argmax() for row in rows]), 1)
-    np.testing.assert_array_equal(summary.confusion, expected)
-    assert [row.squeezed for row in store.page(db, "strong").rows] == [None] * 6
-    new_id = store.add(db, **drawing(9, squeezed=np.zeros((28, 28)), naive_probs=EYE[9]))
-    assert new_id == 7 and store.summary(db, "strong").naive_read == 1
-    with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION
-        assert "drawings_created" not in {i["name"] for i in sa.inspect(conn).get_indexes("drawings")}
-    db.close()
-    assert store.load(store.connect(path)).ids.tolist() == [1, 2, 3, 4, 5, 6, 7]  # opening again changes nothing
-
-
-@pytest.mark.parametrize("label", [-1, 10, 3.0, "7", None, True])
+@pytest.mark.parametrize("label", [-1, 11, 3.0, "7", "10", None, True])
 def test_bad_labels_are_refused_with_a_clear_error(tmp_path, label):
     db = store.connect(tmp_path / "d.sqlite")
-    with pytest.raises(ValueError, match="a label must be a digit from 0 to 9"):
+    with pytest.raises(ValueError, match="a label must be a digit from 0 to 9, or 10 .* for not a digit"):
         store.add(db, **drawing(label=label))
     assert len(store.load(db)) == 0
+
+
+def test_a_drawing_labelled_not_a_digit_keeps_that_label_and_the_flag(db):
+    flagged = store.add(db, **drawing(1, label=config.NOT_A_DIGIT, flagged=True))
+    missed = store.add(db, **drawing(2, label=config.NOT_A_DIGIT, flagged=False))
+    unknown = store.add(db, **drawing(3, label=config.NOT_A_DIGIT))  # a caller that does not say
+    digit = store.add(db, **drawing(4, flagged=np.bool_(True)))  # a digit the reader took for none
+    assert config.NOT_A_DIGIT == 10 and store.load(db).labels.tolist() == [10, 10, 10, 4]
+    by_id = {row.id: row.flagged for row in store.page(db, "strong").rows}
+    assert by_id == {flagged: True, missed: False, unknown: None, digit: True}
+    assert [row.id for row in store.page(db, "strong", label=config.NOT_A_DIGIT).rows] == [unknown, missed, flagged]
+
+
+def test_relabelling_goes_to_and_from_not_a_digit_and_keeps_the_flag(db):
+    drawing_id = store.add(db, **drawing(7, flagged=True))
+    assert store.relabel(db, drawing_id, config.NOT_A_DIGIT, session="s7") is True
+    assert store.load(db).labels.tolist() == [config.NOT_A_DIGIT]
+    assert store.relabel(db, drawing_id, 1, session=None) is True
+    [row] = store.page(db, "strong").rows
+    assert (row.label, row.flagged) == (1, True)  # what the reader said when it was labelled stays
+    with pytest.raises(ValueError, match="for not a digit; got 11"):
+        store.relabel(db, drawing_id, config.NOT_A_DIGIT + 1, session=None)
+
+
+def test_the_database_itself_refuses_a_label_past_not_a_digit(db):
+    drawing_id = store.add(db, **drawing(0))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # past _check_label, the CHECK holds
+        conn.execute(sa.update(store.drawings).where(store.drawings.c.id == drawing_id).values(label=11))
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(store.drawings).values(label=config.NOT_A_DIGIT))
+    assert store.load(db).labels.tolist() == [config.NOT_A_DIGIT]
 
 
 @pytest.mark.parametrize("field, value, message", [

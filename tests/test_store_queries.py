@@ -6,18 +6,20 @@ import threading
 import numpy as np
 import pytest
 
-from digits import store
+from digits import config, store
 from digits.store import Scope
 from tests.store_helpers import EYE, drawing, table_rows
 
 
 def random_class(db, n: int = 60, seed: int = 0) -> list[dict]:
-    """``n`` drawings by 3 sessions, labels and readings at random, about half with a squeezed reading."""
+    """``n`` drawings by 3 sessions, labels (1 in 5 not a digit) and readings at random, half with a squeezed one."""
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
         with_naive = bool(rng.random() < 0.5)
-        row = drawing(i, label=int(rng.integers(10)), probs=EYE[rng.integers(10)], session=f"s{i % 3}",
+        label = config.NOT_A_DIGIT if rng.random() < 0.2 else int(rng.integers(10))
+        row = drawing(i, label=label, probs=EYE[rng.integers(10)], session=f"s{i % 3}",
+                      flagged=bool(rng.random() < 0.2),
                       squeezed=np.zeros((28, 28)) if with_naive else None,
                       naive_probs=EYE[rng.integers(10)] if with_naive else None)
         rows.append({**row, "id": store.add(db, **row)})
@@ -25,13 +27,15 @@ def random_class(db, n: int = 60, seed: int = 0) -> list[dict]:
 
 
 def expected_summary(rows: list[dict]) -> dict:
+    not_digits = sum(r["label"] == config.NOT_A_DIGIT for r in rows)
+    rows = [r for r in rows if r["label"] != config.NOT_A_DIGIT]  # the rest are digits: the matrix's
     labels = np.array([r["label"] for r in rows], int)
     predicted = np.array([r["probs"].argmax() for r in rows], int)
     naive = np.array([-1 if r["naive_probs"] is None else r["naive_probs"].argmax() for r in rows], int)
     confusion = np.zeros((10, 10), np.int64)
     np.add.at(confusion, (labels, predicted), 1)
     has = naive >= 0
-    return dict(drawings=len(rows), read=len(rows), sessions=len({r["session"] for r in rows}), confusion=confusion,
+    return dict(drawings=len(rows) + not_digits, read=len(rows), not_digits=not_digits, confusion=confusion,
                 naive_read=int(has.sum()), naive_right=int((naive == labels).sum()),
                 ours_right_where_naive=int((has & (predicted == labels)).sum()))
 
@@ -42,8 +46,10 @@ def test_summary_counts_what_numpy_counts_of_the_same_rows(db, scope):
     chosen = [r for r in rows if r["id"] > scope.after_id and scope.session in (None, r["session"])]
     got = store.summary(db, "strong", scope)
     expected = expected_summary(chosen)
+    assert expected["not_digits"] and expected["read"]  # both kinds in every scope: the test can fail
     np.testing.assert_array_equal(got.confusion, expected.pop("confusion"))
     assert {k: getattr(got, k) for k in expected} == expected
+    assert got.sessions == len({r["session"] for r in chosen})
 
 
 def test_summary_counts_only_what_the_model_has_read(db):
@@ -73,7 +79,8 @@ def walk(db, **filters) -> list[int]:
     ({"label": 3}, lambda r: r["label"] == 3),
     ({"predicted": 4}, lambda r: r["probs"].argmax() == 4),
     ({"label": 3, "predicted": 3}, lambda r: r["label"] == 3 and r["probs"].argmax() == 3),
-    ({"wrong": True}, lambda r: r["probs"].argmax() != r["label"]),
+    ({"wrong": True}, lambda r: r["probs"].argmax() != r["label"] != config.NOT_A_DIGIT),
+    ({"label": config.NOT_A_DIGIT}, lambda r: r["label"] == config.NOT_A_DIGIT),
     ({"naive_lost": True}, lambda r: r["probs"].argmax() == r["label"] and r["naive_probs"] is not None
      and r["naive_probs"].argmax() != r["label"]),
     ({"scope": Scope(session="s1", after_id=30)}, lambda r: r["session"] == "s1" and r["id"] > 30),
@@ -176,9 +183,10 @@ def test_servers_racing_to_read_store_each_reading_once(database_url):
 
 
 def test_since_lists_what_came_after_an_id_oldest_first(db):
-    ids = [store.add(db, **drawing(i, probs=EYE[(i + 1) % 10])) for i in range(5)]
-    assert store.since(db, ids[2]) == [(ids[3], "s3", 3, 4), (ids[4], "s4", 4, 5)]
-    assert store.since(db, 0, limit=2) == [(ids[0], "s0", 0, 1), (ids[1], "s1", 1, 2)]
+    ids = [store.add(db, **drawing(i, probs=EYE[(i + 1) % 10], flagged=i == 3)) for i in range(5)]
+    store.relabel(db, ids[3], config.NOT_A_DIGIT, session=None)
+    assert store.since(db, ids[2]) == [(ids[3], "s3", 10, 4, True), (ids[4], "s4", 4, 5, False)]
+    assert store.since(db, 0, limit=2) == [(ids[0], "s0", 0, 1, False), (ids[1], "s1", 1, 2, False)]
     assert store.since(db, ids[4]) == []
 
 
@@ -204,7 +212,8 @@ def test_a_lesson_counts_only_the_drawings_after_it_started(db):
 
 def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
     for i in range(23):
-        store.add(db, **drawing(i, session="me" if i % 4 else "them"))
+        label = config.NOT_A_DIGIT if i % 5 == 0 else i % 10
+        store.add(db, **drawing(i, session="me" if i % 4 else "them", label=label))
     buffer = io.BytesIO()
     n = store.export_npz(db, buffer, Scope(session="me"), chunk=4)  # several chunks, the last one short
     reference = store.load(db, Scope(session="me"))
@@ -213,6 +222,8 @@ def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
         assert npz["images"].dtype == np.uint8 and npz["labels"].dtype == np.uint8
         np.testing.assert_array_equal(npz["images"], np.round(reference.images * 255).astype(np.uint8))
         np.testing.assert_array_equal(npz["labels"], reference.labels)
+        assert 10 in npz["labels"] and npz["label_names"][10] == "not a digit"  # the file says what 10 means
+        assert npz["label_names"].tolist() == [str(d) for d in range(10)] + ["not a digit"]
     assert store.export_npz(db, tmp_path / "none.npz", Scope(session="nobody")) == 0
     with np.load(tmp_path / "none.npz") as npz:
         assert npz["images"].shape == (0, 28, 28) and npz["labels"].shape == (0,)

@@ -116,9 +116,28 @@ def test_drawings_are_split_and_mixed_in_as_a_small_share():
     x, y = finetune.mix_in(np.zeros((1900, 28, 28), np.uint8), np.zeros(1900, np.uint8), split.x_train, split.y_train)
     share = (len(x) - 1900) / len(x)
     assert 0.05 <= share < 0.06 and len(x) == len(y)
-    with pytest.raises(ValueError, match="at least 2 labelled drawings"):
+    with pytest.raises(ValueError, match="at least 2 drawings labelled as digits"):
         finetune.split_drawings(Drawings(ids=np.arange(1), sessions=["s"], models=["m"], labels=np.zeros(1, int),
                                          predicted=np.zeros(1, int), images=np.zeros((1, 28, 28))))
+
+
+def test_drawings_labelled_not_a_digit_are_left_out_of_fine_tuning():
+    from digits import finetune
+    from digits.store import Drawings
+
+    labels = np.array([3, config.NOT_A_DIGIT, 5, config.NOT_A_DIGIT, 7, 1])
+    n = len(labels)
+    images = np.arange(n, dtype=np.float32)[:, None, None] / 255 * np.ones((n, 28, 28), np.float32)  # image k is all k
+    split = finetune.split_drawings(Drawings(ids=np.arange(n), sessions=["s"] * n, models=["m"] * n, labels=labels,
+                                             predicted=np.zeros(n, int), images=images), held_out=0.25, seed=0)
+    assert sorted(split.y_train.tolist() + split.y_held.tolist()) == [1, 3, 5, 7]
+    assert len(split.y_held) == 1  # a quarter of the 4 digits, not of all 6 drawings
+    for x, y in ((split.x_train, split.y_train), (split.x_held, split.y_held)):
+        np.testing.assert_array_equal(labels[x[:, 0, 0]], y)  # each image still carries its own label
+    with pytest.raises(ValueError, match="at least 2 drawings labelled as digits"):
+        finetune.split_drawings(Drawings(ids=np.arange(3), sessions=["s"] * 3, models=["m"] * 3,
+                                         labels=np.array([config.NOT_A_DIGIT, config.NOT_A_DIGIT, 4]),
+                                         predicted=np.zeros(3, int), images=np.zeros((3, 28, 28))))
 
 
 @pytest.mark.parametrize("redraw, expected", [(0.0, 0.0), (1.0, 1.0)])

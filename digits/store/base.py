@@ -15,10 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from digits import config
 
-SCHEMA_VERSION = 2  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons
+SCHEMA_VERSION = 3  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
+#                    3: + the label NOT_A_DIGIT, and flagged
 IMAGE_SHAPE = (config.IMAGE_SIZE, config.IMAGE_SIZE)
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite's rowid alias must be spelled INTEGER
 _CHUNK = 500  # ids per IN (...) list: SQLite caps the parameters of one statement
+
+# Named as PostgreSQL named version 2's CHECK on the column, so that migrating replaces it by name.
+_LABEL_CHECK = sa.CheckConstraint(f"label BETWEEN 0 AND {config.NOT_A_DIGIT}", name="drawings_label_check")
 
 metadata = sa.MetaData()
 drawings = sa.Table(
@@ -27,8 +31,11 @@ drawings = sa.Table(
     sa.Column("created", sa.Float, nullable=False),  # Unix time, seconds
     sa.Column("session", sa.Text, nullable=False),  # anonymous, one per browser session
     sa.Column("model", sa.Text, nullable=False),  # the model that read it when it was labelled
-    sa.Column("label", sa.Integer, sa.CheckConstraint("label BETWEEN 0 AND 9"), nullable=False),
+    sa.Column("label", sa.Integer, nullable=False),  # a digit, or config.NOT_A_DIGIT (see _LABEL_CHECK)
     sa.Column("predicted", sa.Integer, sa.CheckConstraint("predicted BETWEEN 0 AND 9"), nullable=False),
+    # Whether the reader flagged the drawing as not a digit when it was labelled; NULL: not known (stored
+    # before version 3, or by a caller that did not say). Before the blobs: SQLite reads it without them.
+    sa.Column("flagged", sa.Boolean),
     sa.Column("probs", sa.LargeBinary, nullable=False),  # 10 float32, as read when labelled
     sa.Column("image", sa.LargeBinary, nullable=False),  # 28 x 28 float32, the model's input
     sa.Column("canvas_png", sa.LargeBinary, nullable=False),  # the canvas as drawn
@@ -37,6 +44,7 @@ drawings = sa.Table(
     # newest first. Both carry what summary() counts, so its scans never touch the image blobs.
     sa.Index("drawings_session", "session", "id", "label"),
     sa.Index("drawings_label", "label", "id", "session"),
+    _LABEL_CHECK,
     sqlite_autoincrement=True,  # ids are never reused: pages cache what they show by id
     comment=f"digits schema version {SCHEMA_VERSION}",  # PostgreSQL's stand-in for SQLite's user_version
 )
@@ -168,13 +176,43 @@ def _version(conn: sa.Connection) -> int:
     return int(comment.rsplit(" ", 1)[-1]) if comment and comment.startswith("digits schema version") else -1
 
 
+def _rebuild_drawings(conn: sa.Connection) -> None:
+    """SQLite: remake drawings with this version's columns and CHECKs, keeping every row, id and the id counter.
+
+    SQLite cannot change a CHECK in place; this is its documented table rebuild
+    (sqlite.org/lang_altertable.html, "other kinds of table schema changes"),
+    run with foreign keys off (``_foreign_keys_off``): dropping the old table
+    would otherwise delete every reading with it. Every id is kept, so each
+    reading finds its drawing again in the new table.
+    """
+    old = {column["name"] for column in sa.inspect(conn).get_columns("drawings")}
+    kept = ", ".join(column.name for column in drawings.columns if column.name in old)  # a new column starts NULL
+    counter = conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'drawings'").scalar() or 0
+    conn.execute(sa.schema.CreateTable(drawings.to_metadata(sa.MetaData(), name="drawings_new")))
+    conn.exec_driver_sql(f"INSERT INTO drawings_new ({kept}) SELECT {kept} FROM drawings")
+    conn.exec_driver_sql("DROP TABLE drawings")  # its indexes (version 1's drawings_created too) go with it
+    conn.exec_driver_sql("ALTER TABLE drawings_new RENAME TO drawings")
+    # Ids are never reused, those of deleted drawings included: the old counter carries over.
+    conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'drawings'")
+    conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) SELECT 'drawings', max(?, coalesce(max(id), 0)) "
+                         "FROM drawings", (counter,))
+    for index in drawings.indexes:
+        index.create(conn)
+
+
 def _migrate(conn: sa.Connection, version: int) -> None:
-    """Create the tables (version 0) or bring a version-1 SQLite file to this version, in one transaction."""
-    if version == 1:  # today's drawings keep their rows; what version 2 adds is added around them
-        conn.exec_driver_sql("ALTER TABLE drawings ADD COLUMN squeezed BLOB")
-        conn.exec_driver_sql("DROP INDEX IF EXISTS drawings_created")  # nothing queries by time any more
-        for index in drawings.indexes:
-            index.create(conn, checkfirst=True)
+    """Create the tables (version 0) or bring a version 1 or 2 database to this version, in one transaction.
+
+    Drawings stored before version 3 keep ``flagged`` NULL: whether the reader
+    flagged them was not kept, and false would claim it said "a digit".
+    """
+    if version and conn.dialect.name == "sqlite":
+        _rebuild_drawings(conn)
+    elif version == 2:  # PostgreSQL alters in place: a wider CHECK, a column that starts NULL, the version
+        conn.execute(sa.schema.DropConstraint(_LABEL_CHECK))
+        conn.execute(sa.schema.AddConstraint(_LABEL_CHECK))
+        conn.exec_driver_sql("ALTER TABLE drawings ADD COLUMN flagged BOOLEAN")
+        conn.execute(sa.schema.SetTableComment(drawings))
     metadata.create_all(conn)
     if version == 1:  # each drawing was read when it was labelled: that reading is kept, not recomputed
         conn.execute(sa.insert(readings).from_select(
@@ -182,6 +220,20 @@ def _migrate(conn: sa.Connection, version: int) -> None:
             sa.select(drawings.c.model, drawings.c.id, drawings.c.predicted, drawings.c.probs)))
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+@contextlib.contextmanager
+def _foreign_keys_off(conn: sa.Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off around the transaction ``conn`` begins next (the pragma is a no-op inside one)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection  # the driver's own: SQLAlchemy would begin a transaction first
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def connect(url: str | Path | None = None) -> Store:
@@ -200,11 +252,11 @@ def connect(url: str | Path | None = None) -> Store:
             version = _version(conn)
             conn.rollback()
             if version != SCHEMA_VERSION:
-                with conn.execution_options(writes=True).begin():
+                with _foreign_keys_off(conn), conn.execution_options(writes=True).begin():
                     if conn.dialect.name == "postgresql":  # servers starting together create the tables once
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(6461676974)"))
                     version = _version(conn)  # again, now that no one else can be migrating
-                    if version not in (0, 1, SCHEMA_VERSION):
+                    if version not in (0, 1, 2, SCHEMA_VERSION):
                         raise StoreError(f"{where} has schema version {version}; "
                                          f"this app reads version {SCHEMA_VERSION}")
                     if version != SCHEMA_VERSION:
@@ -230,8 +282,9 @@ def _transaction(db: Store, *, writes: bool = False, snapshot: bool = False) -> 
 
 
 def _check_label(label) -> int:
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label <= 9:
-        raise ValueError(f"a label must be a digit from 0 to 9, got {label!r}")
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label not in config.LABELS:
+        raise ValueError(f"a label must be a digit from 0 to 9, or {config.NOT_A_DIGIT} "
+                         f"(config.NOT_A_DIGIT) for not a digit; got {label!r}")
     return int(label)
 
 

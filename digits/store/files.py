@@ -13,6 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image, UnidentifiedImageError
 
+from digits import config
 from digits.store.base import (
     IMAGE_SHAPE,
     Scope,
@@ -62,6 +63,9 @@ def export_npz(db: Store, out: BinaryIO | Path, scope: Scope = Scope(), *, chunk
 
     The archive holds ``images.npy``, (N, 28, 28) uint8 like MNIST's, and
     ``labels.npy``, (N,) uint8, oldest drawing first; ``np.load`` reads it.
+    A label is a digit, or 10 (``config.NOT_A_DIGIT``) for a drawing that is
+    not one; ``label_names.npy`` says so in the file: (11,) str, the name of
+    each label by its value ("0" ... "9", "not a digit").
     """
     with _transaction(db, snapshot=True) as conn:  # one snapshot: the count and the rows agree
         n, last_id = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(drawings.c.id), 0))
@@ -72,6 +76,8 @@ def export_npz(db: Store, out: BinaryIO | Path, scope: Scope = Scope(), *, chunk
                 _as_uint8(blobs) for blobs in _chunks(conn, drawings.c.image, scope, last_id, chunk)))
             _write_npy(archive, "labels.npy", (n,), (
                 np.array(labels, np.uint8) for labels in _chunks(conn, drawings.c.label, scope, last_id, chunk)))
+            with archive.open("label_names.npy", "w") as f:
+                np.lib.format.write_array(f, np.array([config.label_name(label) for label in config.LABELS]))
     return n
 
 
@@ -82,7 +88,7 @@ class Drawings:
     ids: np.ndarray  # (N,) int64
     sessions: list[str]
     models: list[str]  # the model that read each when it was labelled
-    labels: np.ndarray  # (N,) int64
+    labels: np.ndarray  # (N,) int64: a digit, or config.NOT_A_DIGIT
     predicted: np.ndarray  # (N,) int64, as read when it was labelled
     images: np.ndarray  # (N, 28, 28) float32 in [0, 1]
 

@@ -31,10 +31,11 @@ from digits.store.files import decode_canvas
 class Summary:
     """What a page's cards and matrix show about the drawings in a scope, as read by one model."""
 
-    drawings: int  # in the scope
-    read: int  # of them with a reading by the model (the others await read_all)
+    drawings: int  # in the scope, digits and not
+    read: int  # of them labelled a digit, with a reading by the model (the others await read_all)
+    not_digits: int  # of them labelled not a digit, with a reading by the model: never in the confusion matrix
     sessions: int  # distinct browser sessions
-    confusion: np.ndarray  # (10, 10) int64: rows the label, columns the model's reading
+    confusion: np.ndarray  # (10, 10) int64: rows the label (digits only), columns the model's reading
     naive_read: int  # read drawings that also have a squeezed canvas read
     naive_right: int  # of those, read right squeezed
     ours_right_where_naive: int  # of those, read right as this app prepares them
@@ -42,7 +43,11 @@ class Summary:
 
 @_guarded("could not read the drawings")
 def summary(db: Store, model: str, scope: Scope = Scope()) -> Summary:
-    """Counts and the confusion matrix of ``model``'s readings in ``scope``, all aggregated in SQL."""
+    """Counts and the confusion matrix of ``model``'s readings in ``scope``, all aggregated in SQL.
+
+    Drawings labelled not a digit are counted apart (``not_digits``): the
+    matrix and the naive comparison are over digits only.
+    """
     d, r = drawings.c, readings.c
     naive_right = sa.func.sum(sa.case((r.naive_predicted == d.label, 1), else_=0))
     with _transaction(db, snapshot=True) as conn:
@@ -54,12 +59,15 @@ def summary(db: Store, model: str, scope: Scope = Scope()) -> Summary:
             .where(*_where(scope)).group_by(d.label, r.predicted)).all()
     confusion = np.zeros((config.NUM_CLASSES, config.NUM_CLASSES), np.int64)
     naive = np.zeros_like(confusion)
-    naive_hits = 0
+    naive_hits = not_digits = 0
     for label, predicted, n, n_naive, n_naive_right in cells:
+        if label == config.NOT_A_DIGIT:
+            not_digits += n
+            continue
         confusion[label, predicted], naive[label, predicted] = n, n_naive
         naive_hits += int(n_naive_right or 0)
-    return Summary(drawings=count, read=int(confusion.sum()), sessions=sessions, confusion=confusion,
-                   naive_read=int(naive.sum()), naive_right=naive_hits,
+    return Summary(drawings=count, read=int(confusion.sum()), not_digits=not_digits, sessions=sessions,
+                   confusion=confusion, naive_read=int(naive.sum()), naive_right=naive_hits,
                    ours_right_where_naive=int(np.trace(naive)))
 
 
@@ -70,7 +78,8 @@ class Row:
     id: int
     created: float  # Unix time, seconds
     session: str
-    label: int
+    label: int  # a digit, or config.NOT_A_DIGIT
+    flagged: bool | None  # flagged as not a digit by the reader when labelled (None: not known)
     predicted: int  # the model's reading
     probs: np.ndarray  # (10,) float32, the model's reading
     image: np.ndarray  # (28, 28) float32, the model's input
@@ -88,8 +97,9 @@ def page(db: Store, model: str, scope: Scope = Scope(), *, label: int | None = N
          wrong: bool = False, naive_lost: bool = False, before_id: int | None = None, limit: int = 24) -> Page:
     """One page of the drawings ``model`` has read, newest first, fetching only that page's images.
 
-    ``label``/``predicted`` pick a confusion cell (or row, or column); ``wrong``:
-    read wrong; ``naive_lost``: read right, but wrong from the squeezed canvas.
+    ``label``/``predicted`` pick a confusion cell (or row, or column), or with
+    ``label=config.NOT_A_DIGIT`` the drawings labelled not a digit; ``wrong``:
+    a digit read wrong; ``naive_lost``: read right, but wrong from the squeezed canvas.
     Drawings not read yet by ``model`` (see ``read_all``) are not listed.
     """
     d, r = drawings.c, readings.c
@@ -98,17 +108,17 @@ def page(db: Store, model: str, scope: Scope = Scope(), *, label: int | None = N
         where.append(d.label == label)
     if predicted is not None:
         where.append(r.predicted == predicted)
-    if wrong:
-        where.append(r.predicted != d.label)
+    if wrong:  # a drawing that is not a digit has no right digit to miss
+        where += [r.predicted != d.label, d.label != config.NOT_A_DIGIT]
     if naive_lost:  # a NULL naive reading (no squeezed canvas) is never "!=": those drawings stay out
         where += [r.predicted == d.label, r.naive_predicted != d.label]
-    query = (sa.select(d.id, d.created, d.session, d.label, r.predicted, r.probs, d.image, d.squeezed)
+    query = (sa.select(d.id, d.created, d.session, d.label, d.flagged, r.predicted, r.probs, d.image, d.squeezed)
              .select_from(_with_reading(db, model))
              .where(*where).order_by(d.id.desc()).limit(limit + 1))  # one more says whether a next page exists
     with _transaction(db) as conn:
         found = conn.execute(query).all()
-    rows = [Row(id=i, created=c, session=s, label=lab, predicted=p, probs=np.frombuffer(pr, np.float32),
-                image=_image(im), squeezed=_image(sq)) for i, c, s, lab, p, pr, im, sq in found[:limit]]
+    rows = [Row(id=i, created=c, session=s, label=lab, flagged=f, predicted=p, probs=np.frombuffer(pr, np.float32),
+                image=_image(im), squeezed=_image(sq)) for i, c, s, lab, f, p, pr, im, sq in found[:limit]]
     return Page(rows, rows[-1].id if len(found) > limit else None)
 
 
@@ -202,12 +212,16 @@ def read_all(db: Store, model: str, predict_proba: Callable[[np.ndarray], np.nda
 
 
 @_guarded("could not read the drawings")
-def since(db: Store, after_id: int, *, limit: int = 5000) -> list[tuple[int, str, int, int]]:
-    """(id, session, label, predicted as read when labelled) of up to ``limit`` drawings with id > ``after_id``, by id."""
+def since(db: Store, after_id: int, *, limit: int = 5000) -> list[tuple[int, str, int, int, bool | None]]:
+    """Up to ``limit`` drawings with id > ``after_id``, by id.
+
+    Each is (id, session, label, predicted, flagged), the last two as read
+    when it was labelled (``flagged``: as not a digit; None: not known).
+    """
     d = drawings.c
     with _transaction(db) as conn:
-        return [tuple(row) for row in conn.execute(
-            sa.select(d.id, d.session, d.label, d.predicted).where(d.id > after_id).order_by(d.id).limit(limit))]
+        return [tuple(row) for row in conn.execute(sa.select(d.id, d.session, d.label, d.predicted, d.flagged)
+                                                   .where(d.id > after_id).order_by(d.id).limit(limit))]
 
 
 

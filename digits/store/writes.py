@@ -28,9 +28,12 @@ from digits.store.base import (
 
 @_guarded("could not store the drawing")
 def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, label: int, model: str,
-        session: str, squeezed: np.ndarray | None = None, naive_probs: np.ndarray | None = None,
-        created: float | None = None) -> int:
+        session: str, flagged: bool | None = None, squeezed: np.ndarray | None = None,
+        naive_probs: np.ndarray | None = None, created: float | None = None) -> int:
     """Store one labelled drawing and what ``model`` read from it; return its id.
+
+    ``label`` is a digit, or ``config.NOT_A_DIGIT``; ``flagged``: whether
+    ``model`` flagged the drawing as not a digit (None: not known).
 
     Parameters
     ----------
@@ -44,6 +47,7 @@ def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, l
         What the model answered on ``squeezed``.
     """
     label = _check_label(label)
+    flagged = None if flagged is None else bool(flagged)
     image, probs = _array(image, IMAGE_SHAPE, "an image"), _array(probs, (config.NUM_CLASSES,), "probs")
     squeezed = None if squeezed is None else _array(squeezed, IMAGE_SHAPE, "a squeezed image").tobytes()
     naive = None if naive_probs is None else int(_array(naive_probs, (config.NUM_CLASSES,), "naive_probs").argmax())
@@ -51,8 +55,8 @@ def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, l
     with _transaction(db, writes=True) as conn:
         drawing_id = conn.execute(drawings.insert().values(
             created=time.time() if created is None else created, session=session, model=model, label=label,
-            predicted=predicted, probs=probs.tobytes(), image=image.tobytes(), canvas_png=bytes(canvas_png),
-            squeezed=squeezed)).inserted_primary_key[0]
+            predicted=predicted, flagged=flagged, probs=probs.tobytes(), image=image.tobytes(),
+            canvas_png=bytes(canvas_png), squeezed=squeezed)).inserted_primary_key[0]
         conn.execute(readings.insert().values(model=model, drawing_id=drawing_id, predicted=predicted,
                                               probs=probs.tobytes(), naive_predicted=naive))
     return int(drawing_id)
@@ -60,9 +64,10 @@ def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, l
 
 @_guarded("could not relabel the drawing")
 def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> bool:
-    """Change a drawing's label; with ``session``, only that session's drawing. True when one changed.
+    """Change a drawing's label (a digit or ``config.NOT_A_DIGIT``); with ``session``, only that session's drawing.
 
-    ``session=None`` is the teacher's call: the page checks the rights first.
+    True when one changed. ``flagged`` stays what the reader said when it was
+    labelled. ``session=None`` is the teacher's call: the page checks the rights first.
     """
     label = _check_label(label)
     with _transaction(db, writes=True) as conn:
@@ -85,7 +90,6 @@ def delete_all(db: Store, *, session: str | None) -> int:
     """Delete every drawing of ``session``, or every drawing at all when None; return how many went."""
     with _transaction(db, writes=True) as conn:
         return conn.execute(sa.delete(drawings).where(*_where(Scope(session=session)))).rowcount
-
 
 
 
