@@ -58,15 +58,19 @@ def last_drawing() -> np.ndarray | None:
     return st.session_state.get(DRAWING)
 
 
-def offer(image: np.ndarray, probs: np.ndarray, rgba: np.ndarray, png: bytes, model: str) -> str:
-    """Make the drawing on screen the one a label click stores; return its key (the same drawing, the same key)."""
+def offer(image: np.ndarray, probs: np.ndarray, rgba: np.ndarray, png: bytes, model: str, flagged: bool) -> str:
+    """Make the drawing on screen the one a label click stores; return its key (the same drawing, the same key).
+
+    ``flagged``: the network took it for not a digit (stored with it, whatever label it is given).
+    """
     key = hashlib.sha1(image.tobytes()).hexdigest()[:16]
-    st.session_state[CURRENT] = dict(key=key, image=image, probs=probs, rgba=rgba, png=png, model=model)
+    st.session_state[CURRENT] = dict(key=key, image=image, probs=probs, rgba=rgba, png=png, model=model,
+                                     flagged=flagged)
     return key
 
 
 def saved_label(key: str) -> int | None:
-    """The label stored for drawing ``key`` from this session, or None."""
+    """The label stored for drawing ``key`` from this session (a digit or config.NOT_A_DIGIT), or None."""
     saved = st.session_state.get(SAVED, {})
     return saved.get("label") if saved.get("key") == key else None
 
@@ -76,7 +80,7 @@ def pop_save_error() -> str | None:
 
 
 def save_label(label: int) -> None:
-    """Store the drawing on screen with ``label``, or relabel it if it was stored already.
+    """Store the drawing on screen with ``label`` (a digit or config.NOT_A_DIGIT), or relabel it if stored already.
 
     Called only from a widget's callback, so nothing is stored without a click.
     """
@@ -96,14 +100,15 @@ def save_label(label: int) -> None:
             squeezed, naive_probs = read_naively(ui.classifier(current["model"]), current["rgba"])
             saved = {"key": current["key"], "id": store.add(
                 db, image=current["image"], canvas_png=current["png"], probs=current["probs"], label=label,
-                model=current["model"], session=ui.session_id(), squeezed=squeezed, naive_probs=naive_probs)}
+                model=current["model"], session=ui.session_id(), flagged=current["flagged"], squeezed=squeezed,
+                naive_probs=naive_probs)}
         st.session_state[SAVED] = {**saved, "label": label}
     except (store.StoreError, OSError) as error:
         st.session_state[SAVE_ERROR] = ui.storage_message(error)
 
 
 def save_picked(widget_key: str) -> None:
-    """Callback of the "No, it's a…" choice: store the digit picked, if any."""
+    """Callback of the "No, it's a…" choice: store the label picked (a digit or "not a digit"), if any."""
     label = st.session_state.get(widget_key)
     if label is not None:
         save_label(label)

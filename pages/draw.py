@@ -76,17 +76,19 @@ def draw_and_read() -> None:
 
 def offer_labels(reading, report, name) -> None:
     """Labelling: kept only when the person clicks, to teach the network later (My drawings page)."""
-    steps, probs, digit = reading.steps, reading.probs, reading.digit
-    key = draw_state.offer(steps.centred, probs, report.rgba, report.png, name)
-    st.button(f"Right, it's a {digit}", key=f"right-{key}", icon=":material/check:",
-              on_click=draw_state.save_label, args=(digit,))
-    st.pills("No, it's a…", list(range(10)), key=f"label-{key}", on_change=draw_state.save_picked,
-             args=(f"label-{key}",))
+    steps, probs, flagged = reading.steps, reading.probs, reading.not_a_digit
+    key = draw_state.offer(steps.centred, probs, report.rgba, report.png, name, flagged)
+    answer = config.NOT_A_DIGIT if flagged else reading.digit  # what "Right" agrees with
+    st.button("Right, it's not a digit" if flagged else f"Right, it's a {answer}", key=f"right-{key}",
+              icon=":material/check:", on_click=draw_state.save_label, args=(answer,))
+    st.pills("No, it's a…", config.LABELS, format_func=config.label_name, key=f"label-{key}",
+             on_change=draw_state.save_picked, args=(f"label-{key}",))
     if error := draw_state.pop_save_error():
         st.error(f"Could not save the drawing: {error} "
                  "Your drawing is still here: click again once that is fixed.", icon=":material/error:")
     elif (label := draw_state.saved_label(key)) is not None:
-        st.caption(f"Saved as a **{label}**: thank you. See it on the My drawings page.")
+        saved = "not a digit" if label == config.NOT_A_DIGIT else f"a **{label}**"
+        st.caption(f"Saved as {saved}: thank you. See it on the My drawings page.")
 
 
 def teach_the_steps(classifier, rgba, steps, digit: int) -> None:
