@@ -36,10 +36,20 @@ def live() -> None:
     if not counted.drawings:
         st.info("No labelled drawings yet: they appear here within seconds.", icon=":material/hourglass_empty:")
         return
-    cards = st.columns(3)
-    cards[0].metric("Drawings", counted.drawings)
-    cards[1].metric("Read right", f"{counted.right / counted.drawings:.0%}")
-    cards[2].metric("Students", len(counted.sessions))
+    # Large enough to read from the back of a classroom.
+    st.html("<style>.st-key-class_cards [data-testid='stMetricValue'] {font-size: 3.5rem; line-height: 1.1;}</style>")
+    with st.container(key="class_cards"):
+        cards = st.columns(3)
+        cards[0].metric("Drawings", counted.drawings)
+        cards[1].metric("Read right", f"{counted.right / counted.digits:.0%}" if counted.digits else "–",
+                        help="of the drawings labelled as digits")
+        cards[2].metric("Students", len(counted.sessions))
+        cards = st.columns(3)  # drawings that are not digits, apart from the digits' score
+        cards[0].metric("Not a digit", counted.not_digits, help="drawings the students labelled not a digit")
+        cards[1].metric("Caught by the network", f"{counted.caught} of {counted.not_digits}",
+                        help="of those, how many the network itself flagged as not a digit")
+        cards[2].metric("Digits it took for none", counted.false_alarms,
+                        help="drawings labelled as digits that the network flagged as not a digit")
     left, middle = st.columns([3, 2])
     left.plotly_chart(charts.digit_counts(counted.confusion.sum(axis=1), "Drawings of each digit"),
                       key="class_counts")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digits import charts, store, teacher, ui
+from digits import charts, config, store, teacher, ui
 
 st.title("My drawings")
 name = ui.model_picker()
@@ -27,10 +27,11 @@ if not summary.drawings:
     st.stop()
 
 right = int(summary.confusion.trace())
-cards = st.columns(3)
+cards = st.columns(4)
 cards[0].metric("Drawings", f"{summary.drawings:,}")
-cards[1].metric(f"Read right by {name}", f"{right / max(summary.read, 1):.1%}")
+cards[1].metric(f"Read right by {name}", f"{right / max(summary.read, 1):.1%}", help="of the digits")
 cards[2].metric("Mistakes", f"{summary.read - right:,}")
+cards[3].metric("Not a digit", f"{summary.not_digits:,}", help="labelled not a digit: not in the matrix below")
 
 event = st.plotly_chart(charts.confusion_heatmap(summary.confusion, title="Confusion matrix (these drawings)"),
                         on_select="rerun", selection_mode="points", key="my_confusion")
@@ -40,6 +41,12 @@ if cell := ui.clicked_cell(event):
     ui.gallery(f"cell_{name}_{mine}_{drawn}_{read}",
                lambda before, n: store.page(db, name, scope, label=drawn, predicted=read, before_id=before, limit=n),
                lambda row: f"#{row.id} · {ui.probability_caption(row.probs)}")
+
+if summary.not_digits:
+    st.subheader(f"Not a digit: {summary.not_digits:,}")
+    ui.gallery(f"not_digits_{name}_{mine}",
+               lambda before, n: store.page(db, name, scope, label=config.NOT_A_DIGIT, before_id=before, limit=n),
+               lambda row: f"#{row.id}: " + ("flagged when drawn" if row.flagged else f"read as {row.predicted}"))
 
 st.subheader("Drawings the model gets wrong")
 if right < summary.read:
@@ -56,7 +63,7 @@ if summary.naive_read:
     cards[0].metric("Read right as this app prepares them", f"{ours:.1%}")
     cards[1].metric("Read right with the whole canvas squeezed to 28 × 28", f"{naive:.1%}",
                     delta=f"{100 * (naive - ours):+.1f} points", delta_color="normal")
-    left_out = summary.drawings - summary.naive_read
+    left_out = summary.drawings - summary.not_digits - summary.naive_read
     st.caption(f"The same {summary.naive_read:,} drawings{f' ({left_out:,} stored without a canvas are left out)' if left_out else ''}, "
                "read by the same model, prepared two ways: as MNIST's digits were (cropped, fitted to a 20-pixel box, "
                "centred), or as many drawing apps do it, by shrinking the whole canvas. Small and off-centre "
@@ -67,7 +74,7 @@ if summary.naive_read:
 else:
     st.info("None of these drawings has a stored canvas to compare with.")
 
-st.subheader("Keep, export or delete")
+st.subheader("Keep, relabel, export or delete")
 st.download_button(f"Download {'yours' if mine else 'all'} as .npz (images, labels)",
                    lambda: ui.export_npz(db, scope), "drawings.npz", on_click="ignore",
                    icon=":material/download:", key="export")
@@ -79,11 +86,18 @@ if not is_teacher:
 owner = None if is_teacher else ui.session_id()
 listed = store.Scope(session=owner or scope.session)
 page = ui.paged(f"delete_{listed.session}", lambda before, n: store.page(db, name, listed, before_id=before, limit=n), 50)
-table = st.dataframe([{"#": r.id, "drawn": r.label, f"read by {name}": r.predicted, "yours": r.session == ui.session_id()}
+table = st.dataframe([{"#": r.id, "drawn": config.label_name(r.label), f"read by {name}": r.predicted,
+                       "yours": r.session == ui.session_id()}
                       for r in page.rows], hide_index=True, key="delete_table", on_select="rerun",
                      selection_mode="multi-row")
 picked = [page.rows[i].id for i in table.selection.rows if 0 <= i < len(page.rows)]  # rows shown, nothing else
 ui.page_buttons(f"delete_{listed.session}", page)
+relabel_to = st.pills("Relabel the selected as", config.LABELS, format_func=config.label_name, key="relabel_to")
+if st.button(f"Relabel the {len(picked)} selected", key="relabel", disabled=not picked or relabel_to is None,
+             icon=":material/edit:"):
+    for drawing_id in picked:  # a student's own only, as for delete
+        ui.or_explain(store.relabel, db, drawing_id, relabel_to, session=owner)
+    st.rerun()
 if st.button(f"Delete the {len(picked)} selected", key="delete", disabled=not picked, icon=":material/delete:"):
     ui.or_explain(store.delete, db, picked, session=owner)
     st.rerun()

@@ -66,7 +66,7 @@ def test_my_drawings_and_class_count_what_was_labelled(db):
     assert "None of these drawings has a stored canvas" in at.info[0].value
     at = run_page("classroom")
     assert not at.exception
-    assert [m.value for m in at.metric] == ["3", "67%", "1"]
+    assert [m.value for m in at.metric] == ["3", "67%", "1", "0", "0 of 0", "0"]
     assert at.dataframe[0].value.iloc[0].tolist() == [7, 1, 1]
 
 
@@ -176,7 +176,31 @@ def test_only_the_teacher_starts_a_lesson_and_every_projector_follows(db, monkey
     assert "No labelled drawings yet" in projector.info[0].value  # the lesson started elsewhere
     add(db, 7, read=1)
     projector.run()
-    assert [m.value for m in projector.metric] == ["1", "0%", "1"]
+    assert [m.value for m in projector.metric][:3] == ["1", "0%", "1"]
+
+
+def test_the_class_counts_drawings_that_are_not_digits_apart(db):
+    add(db, 1, read=1, session="a", flagged=False)
+    add(db, 7, read=1, session="a", flagged=True)  # a 7, read as 1 and flagged as no digit at all
+    add(db, config.NOT_A_DIGIT, read=4, session="b", flagged=True)  # caught
+    add(db, config.NOT_A_DIGIT, read=0, session="c", flagged=False)  # missed: the network read a 0
+    projector = run_page("classroom")
+    assert not projector.exception
+    cards = {m.label: m.value for m in projector.metric}
+    assert cards == {"Drawings": "4", "Read right": "50%", "Students": "3",  # right: 1 of the 2 digits
+                     "Not a digit": "2", "Caught by the network": "1 of 2", "Digits it took for none": "1"}
+    assert projector.dataframe[0].value.values.tolist() == [[7, 1, 1]]  # the non-digits are no digit's mistake
+    add(db, config.NOT_A_DIGIT, read=3, session="d", flagged=True)
+    projector.run()  # a running total: only the new drawing is read, and counted apart
+    cards = {m.label: m.value for m in projector.metric}
+    assert (cards["Drawings"], cards["Read right"], cards["Caught by the network"]) == ("5", "50%", "2 of 3")
+
+
+def test_a_class_of_only_drawings_that_are_not_digits(db):
+    add(db, config.NOT_A_DIGIT, read=4, flagged=True)
+    at = run_page("classroom")
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["1", "–", "1", "1", "1 of 1", "0"]
 
 
 def test_the_class_tally_reads_only_the_drawings_added_since_its_last_refresh(db, monkeypatch):
@@ -209,3 +233,37 @@ def test_the_teacher_passphrase_can_come_from_secrets(db):
     at.run()
     at = sign_in(at, "owl")
     assert any("Signed in as the teacher" in s.value for s in at.sidebar.success)
+
+
+def test_my_drawings_counts_drawings_that_are_not_digits_apart_and_shows_them(db):
+    add(db, 2, read=2, session="me")
+    add(db, 2, read=5, session="me")
+    caught = add(db, config.NOT_A_DIGIT, read=3, session="me", flagged=True)
+    missed = add(db, config.NOT_A_DIGIT, read=8, session="me", flagged=False)
+    at = run_page("my_drawings")
+    assert not at.exception
+    cards = {m.label: m.value for m in at.metric}
+    right = cards[f"Read right by {config.DEFAULT_MODEL}"]
+    assert (cards["Drawings"], right, cards["Mistakes"], cards["Not a digit"]) == ("4", "50.0%", "1", "2")  # two 2s
+    assert any(h.value == "Not a digit: 2" for h in at.subheader)
+    shown = [i.caption for e in at.get("image") for i in e.proto.imgs]
+    assert shown[:2] == [f"#{missed}: read as 8", f"#{caught}: flagged when drawn"]  # then the wrong 2
+    assert len(shown) == 3 and shown[2].startswith("#2: drawn 2 · 5: 100%")  # "wrong": digits only
+    assert at.dataframe[-1].value["drawn"].tolist() == ["not a digit", "not a digit", "2", "2"]
+
+
+def test_my_drawings_relabels_the_selected_to_and_from_not_a_digit(db):
+    first, second = add(db, 2, read=2, session="me"), add(db, config.NOT_A_DIGIT, read=5, session="me")
+    at = run_page("my_drawings")
+    at.session_state["delete_table"] = {"selection": {"rows": [0, 1], "columns": []}}  # newest first: both
+    at.run()
+    at.button_group(key="relabel_to").set_value(config.NOT_A_DIGIT).run()
+    at.button(key="relabel").click().run()
+    assert not at.exception
+    assert store.load(db).labels.tolist() == [config.NOT_A_DIGIT, config.NOT_A_DIGIT]
+    at.session_state["delete_table"] = {"selection": {"rows": [1], "columns": []}}  # the older one, `first`
+    at.run()
+    at.button_group(key="relabel_to").set_value(7).run()
+    at.button(key="relabel").click().run()
+    stored = store.load(db)
+    assert dict(zip(stored.ids.tolist(), stored.labels.tolist())) == {first: 7, second: config.NOT_A_DIGIT}
