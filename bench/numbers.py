@@ -1,11 +1,15 @@
-"""How many numbers of 2-4 digits the draw page reads exactly.
+"""How many numbers of 2-4 digits the draw page reads exactly, and how few single digits it splits.
 
-    python -m bench.numbers [--model strong] [--count 300]
+    python -m bench.numbers [--model strong] [--count 300] [--seed 0] [--singles 1000]
 
 support.numbers.benchmark writes 2-4 MNIST test digits side by side on the
-canvas, uneven in height and baseline, with gaps, a third with one touching
-pair; read_canvas reads each. Exact: every digit right, none missing or extra,
-and not flagged as a non-digit.
+canvas with the independent pen of support.pens (never the training's
+renderer), uneven in height and baseline, with gaps from nearly touching to
+half a digit, every third number with one touching pair; read_canvas reads
+each. Exact: every digit right, none missing or extra, and not flagged as a
+non-digit. Then single MNIST test digits drawn by both pens
+(support.drawings.random_drawings, support.pens.pen_drawings): the share
+read_canvas wrongly splits into several digits.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from digits import artifacts, data
+from digits import artifacts, data, inference, segment
 from digits.inference import load_classifier, read_canvas
-from support import numbers
+from support import drawings, numbers, pens
 
 
 def main() -> None:
@@ -28,25 +32,44 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model folder (default: the shipped default)")
     parser.add_argument("--count", type=int, default=300, help="numbers to write (default: 300)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--width", type=int, default=None,
+                        help="canvas width in pixels (default: the draw page's square canvas)")
+    parser.add_argument("--read-digits", action="store_true",
+                        help="split with digits.segment.read_digits (the classifier chooses the split) instead of "
+                             "read_canvas's shape-only split_digits, as read_canvas will once it calls it")
+    parser.add_argument("--singles", type=int, default=1000,
+                        help="single digits per pen checked for wrong splits; 0 skips them (default: 1000)")
     args = parser.parse_args()
 
     start = time.perf_counter()
     classifier = load_classifier(artifacts.model_dir(args.model) if args.model else None)
+    if args.read_digits:  # read_canvas looks split_digits up in its module at each call
+        inference.split_digits = lambda ink: segment.read_digits(ink, classifier.predict_proba)
     _, (x_test, y_test) = data.load_mnist()
-    canvases, answers = numbers.benchmark(x_test, y_test, args.count, args.seed)
+    canvases, answers = numbers.benchmark(x_test, y_test, args.count, args.seed, args.width)
     readings = [read_canvas(classifier, c) for c in canvases]
     read = np.array([r.number for r in readings])
     answers = np.array(answers)
     right = read == answers
     touching = np.arange(args.count) % 3 == 2
     lengths = np.array([len(a) for a in answers])
-    print(f"model {classifier.name}: {args.count} numbers")
+    split = "read_digits (classifier-chosen)" if args.read_digits else "split_digits (shape only)"
+    print(f"model {classifier.name}: {args.count} numbers, seed {args.seed}, split by {split}")
     for k in (2, 3, 4):
         print(f"  {k} digits: {right[lengths == k].mean():6.1%} read exactly ({(lengths == k).sum()})")
     print(f"  with gaps {right[~touching].mean():6.1%}, with a touching pair {right[touching].mean():6.1%}")
     print(f"  all      {right.mean():6.1%} read exactly   target >= 95 %")
-    print(f"  wrong count of digits {np.mean([len(r) != len(a) for r, a in zip(read, answers)]):.1%}, "
+    digits_read = np.array(["".join(str(d.digit) for d in r.digits) for r in readings])
+    print(f"  all digits read right, not-a-digit flag aside {np.mean(digits_read == answers):6.1%}")
+    print(f"  wrong count of digits {np.mean([len(r) != len(a) for r, a in zip(digits_read, answers)]):.1%}, "
           f"flagged not a digit {np.mean([r.not_a_digit for r in readings]):.1%}")
+    if args.singles:
+        pick = np.random.default_rng(args.seed).choice(len(y_test), args.singles, replace=False)
+        for name, draw in (("redraw pen (support.drawings)", drawings.random_drawings),
+                           ("independent pen (support.pens)", pens.pen_drawings)):
+            split = [len(r.digits) > 1 or len(r.number) > 1
+                     for r in (read_canvas(classifier, c) for c in draw(x_test[pick], seed=args.seed)) if r]
+            print(f"  single digits split in several, {name}: {np.mean(split):.2%} of {len(split)}   target <= 0.5 %")
     print(f"\nelapsed {time.perf_counter() - start:.0f} s")
 
 
