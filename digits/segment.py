@@ -2,60 +2,78 @@
 
 Connected pieces of ink are the starting point. Pieces that overlap in
 columns belong to one digit (a 5's top bar, a 4's stem drawn apart), and
-specks join the digit nearest to them. A piece much wider than a digit is
-two touching digits: it is cut at the column where least ink runs. Every
-function here is pure.
+specks join the digit nearest to them. What is left may still hold digits
+that touch, or one digit broken by a pen lift, and shape alone cannot tell a
+wide 0 from two touching 1s. So `read_digits` over-segments (it also cuts
+each piece at the columns where least ink runs) and lets the classifier
+choose: of every way to join the bits back into digits, it keeps the one
+whose digits the classifier reads most surely, a little against more digits
+(recognition-driven segmentation). `split_digits` is the same split from
+shape alone. Every function here is pure.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from scipy import ndimage
 
-from digits.preprocess import INK_THRESHOLD
+from digits.preprocess import INK_THRESHOLD, fit_box, place_centred
 
 # Two pieces are one digit when their columns overlap by this share of the narrower one.
 SAME_DIGIT_OVERLAP = 0.5
+# ... unless both are at least this share of the ink's height: then they may be two slanted digits.
+TALL = 0.6
+# Neighbours sharing fewer rows than this share of the shorter one's height, and at most
+# STACK_GAP of the ink's height apart in columns, are one digit stacked (a pen lift).
+STACKED = 0.3
+STACK_GAP = 0.25
 # Pieces shorter than this share of the ink's height are specks: they join the nearest digit.
 SPECK = 0.25
-# A piece wider than this many times its height is two or more digits touching.
+# A piece wider than this many times its height is two or more digits touching (shape alone).
 TOUCHING_WIDTH = 1.25
 # Ink in more pieces than this is not a row of digits (noise, speckle): it is read whole.
 MAX_PIECES = 40
-# Cuts are looked for between this share of the width from either end.
+# Cuts are looked for between this share of the width from either end (shape alone).
 CUT_MARGIN = 0.25
+# One piece narrower than this many times its height is one digit: read whole, no classifier asked.
+ONE_DIGIT_WIDTH = 0.9
+# Candidate cuts: columns of locally least ink, at least this share of the piece's height from
+# its ends and from each other, at most MAX_CUTS of them per piece.
+CUT_SPACING = 0.2
+MAX_CUTS = 4
+# A digit is made of at most this many bits; bits join across a gap of at most this share of height.
+MAX_BITS = 4
+JOIN_GAP = 0.05
+# Joining separate pieces into one digit costs this much log-probability.
+JOIN_COST = 0.5
+# Each cut through a connected piece costs this much log-probability: a cut must be read clearly surer.
+CUT_COST = 1.0
+# A bit wider than this many times its height is unlikely to be one digit: each unit more costs this.
+WIDE = 1.1
+WIDE_COST = 4.0
+
+PredictProba = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) float32 -> (N, 10) probabilities
 
 
-def _cut(mask: np.ndarray, left: int, right: int, height: int, depth: int = 0) -> list[tuple[int, int]]:
-    """Column ranges of the digits in ``mask[:, left:right]``, cut where least ink runs (at most 2**3 pieces)."""
-    lo, hi = int(CUT_MARGIN * (right - left)), int((1 - CUT_MARGIN) * (right - left))
-    if right - left <= TOUCHING_WIDTH * height or depth >= 3 or lo < 1 or hi <= lo:
-        return [(left, right)]
-    profile = mask[:, left:right].sum(axis=0)
-    at = left + lo + int(np.argmin(profile[lo:hi]))
-    return _cut(mask, left, at, height, depth + 1) + _cut(mask, at, right, height, depth + 1)
-
-
-def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
-    """The ink of each digit, left to right.
-
-    Parameters
-    ----------
-    ink : (H, W) float ndarray in [0, 1]
-        The canvas's alpha channel (`digits.preprocess.ink_from_canvas`).
+def _pieces(ink: np.ndarray, threshold: float):
+    """Connected pieces of ink grouped into digit candidates.
 
     Returns
     -------
-    list of (H, W) float32 ndarray
-        One image per digit, holding only that digit's ink (its anti-aliased fringe
-        included); empty when there is no ink.
+    mask : (H, W) bool ndarray
+        The ink above ``threshold``.
+    owner : (H, W) int ndarray
+        The label of the piece nearest to each pixel (so the fringe goes with its stroke).
+    groups : list of dict
+        Each with ``left``, ``right``, ``top``, ``bottom`` and the piece labels ``ids``, left to right;
+        empty when there is no ink, None when the ink is in too many pieces to be a row of digits.
     """
     mask = ink > threshold
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
-    if count == 0:
-        return []
-    if count > MAX_PIECES:
-        return [ink.astype(np.float32)]
+    if count == 0 or count > MAX_PIECES:
+        return mask, labels, ([] if count == 0 else None)
     boxes = ndimage.find_objects(labels)
     rows = np.flatnonzero(mask.any(axis=1))
     ink_height = rows[-1] - rows[0] + 1
@@ -66,7 +84,8 @@ def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.n
         rs, cs = boxes[i]
         for g in groups:
             overlap = min(cs.stop, g["right"]) - max(cs.start, g["left"])
-            if overlap >= SAME_DIGIT_OVERLAP * min(cs.stop - cs.start, g["right"] - g["left"]):
+            tall = min(rs.stop - rs.start, g["bottom"] - g["top"]) >= TALL * ink_height
+            if overlap >= SAME_DIGIT_OVERLAP * min(cs.stop - cs.start, g["right"] - g["left"]) and not tall:
                 g.update(left=min(g["left"], cs.start), right=max(g["right"], cs.stop),
                          top=min(g["top"], rs.start), bottom=max(g["bottom"], rs.stop), ids=g["ids"] + [i + 1])
                 break
@@ -79,18 +98,169 @@ def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.n
             centre = (g["left"] + g["right"]) / 2
             near = min(real, key=lambda r: abs((r["left"] + r["right"]) / 2 - centre))
             near["ids"] = near["ids"] + g["ids"]
-            near.update(left=min(near["left"], g["left"]), right=max(near["right"], g["right"]))
-    if len(real) == 1 and real[0]["right"] - real[0]["left"] <= TOUCHING_WIDTH * (real[0]["bottom"] - real[0]["top"]):
-        return [ink.astype(np.float32)]
+            near.update(left=min(near["left"], g["left"]), right=max(near["right"], g["right"]),
+                        top=min(near["top"], g["top"]), bottom=max(near["bottom"], g["bottom"]))
+    # Digits side by side share rows: neighbours stacked one above the other, close in columns,
+    # are one digit broken by a pen lift (a slanted 1's two halves, a 9's loop and stem).
+    real.sort(key=lambda g: g["left"])
+    k = 0
+    while k + 1 < len(real):
+        a, b = real[k], real[k + 1]
+        shared = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+        shorter = min(a["bottom"] - a["top"], b["bottom"] - b["top"])
+        if shared < STACKED * shorter and b["left"] - a["right"] <= STACK_GAP * ink_height:
+            a.update(left=min(a["left"], b["left"]), right=max(a["right"], b["right"]),
+                     top=min(a["top"], b["top"]), bottom=max(a["bottom"], b["bottom"]), ids=a["ids"] + b["ids"])
+            del real[k + 1]
+        else:
+            k += 1
     # Each pixel, fringe included, belongs to the nearest piece of ink.
-    _, (near_r, near_c) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
-    owner = labels[near_r, near_c]
+    if len(real) > 1 or _wide(real[0], ONE_DIGIT_WIDTH):
+        _, (near_r, near_c) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+        labels = labels[near_r, near_c]
+    return mask, labels, real
+
+
+def _wide(group: dict, ratio: float) -> bool:
+    """Whether a group is wider than ``ratio`` times its height."""
+    return group["right"] - group["left"] > ratio * max(group["bottom"] - group["top"], 1)
+
+
+def _cut(mask: np.ndarray, left: int, right: int, height: int, depth: int = 0) -> list[tuple[int, int]]:
+    """Column ranges of the digits in ``mask[:, left:right]``, cut where least ink runs (at most 2**3 pieces)."""
+    lo, hi = int(CUT_MARGIN * (right - left)), int((1 - CUT_MARGIN) * (right - left))
+    if right - left <= TOUCHING_WIDTH * height or depth >= 3 or lo < 1 or hi <= lo:
+        return [(left, right)]
+    profile = mask[:, left:right].sum(axis=0)
+    at = left + lo + int(np.argmin(profile[lo:hi]))
+    return _cut(mask, left, at, height, depth + 1) + _cut(mask, at, right, height, depth + 1)
+
+
+def _piece(ink: np.ndarray, mine: np.ndarray, left: int, right: int) -> np.ndarray:
+    """(H, W) float32: the ink of ``mine`` between columns ``left`` and ``right``."""
+    part = np.zeros_like(mine)
+    part[:, left:right] = mine[:, left:right]
+    return np.where(part, ink, 0).astype(np.float32)
+
+
+def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
+    """The ink of each digit, left to right, from the ink's shape alone.
+
+    Parameters
+    ----------
+    ink : (H, W) float ndarray in [0, 1]
+        The canvas's alpha channel (`digits.preprocess.ink_from_canvas`).
+
+    Returns
+    -------
+    list of (H, W) float32 ndarray
+        One image per digit, holding only that digit's ink (its anti-aliased fringe
+        included); empty when there is no ink.
+    """
+    mask, owner, groups = _pieces(ink, threshold)
+    if groups is None or (len(groups) == 1 and not _wide(groups[0], TOUCHING_WIDTH)):
+        return [ink.astype(np.float32)]
     pieces = []
-    for g in sorted(real, key=lambda g: g["left"]):
+    for g in groups:
         mine = np.isin(owner, g["ids"])
-        height = max(g["bottom"] - g["top"], 1)
-        for left, right in _cut(mask & mine, g["left"], g["right"], height):
-            part = np.zeros_like(mine)
-            part[:, left:right] = mine[:, left:right]
-            pieces.append(np.where(part, ink, 0).astype(np.float32))
+        for left, right in _cut(mask & mine, g["left"], g["right"], max(g["bottom"] - g["top"], 1)):
+            pieces.append(_piece(ink, mine, left, right))
     return pieces
+
+
+def _cuts(mask: np.ndarray, group: dict) -> list[int]:
+    """Candidate cut columns inside one group: where locally least ink runs, left to right."""
+    height = max(group["bottom"] - group["top"], 1)
+    spacing = max(int(CUT_SPACING * height), 2)
+    profile = ndimage.uniform_filter1d(mask[:, group["left"] : group["right"]].sum(axis=0).astype(float), 3)
+    lowest = ndimage.minimum_filter1d(profile, 2 * spacing + 1, mode="nearest")
+    inner = np.arange(spacing, len(profile) - spacing)
+    minima = [int(i) for i in inner[profile[inner] <= lowest[inner]]]
+    chosen: list[int] = []
+    for i in sorted(minima, key=lambda i: profile[i]):
+        if len(chosen) < MAX_CUTS and all(abs(i - c) >= spacing for c in chosen):
+            chosen.append(i)
+    return sorted(group["left"] + c for c in chosen)
+
+
+def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
+    """The ink of each digit, left to right, the split chosen by how surely the classifier reads it.
+
+    The ink is cut into bits: its connected pieces (grouped as in `split_digits`),
+    each also cut at its columns of locally least ink. Every run of up to
+    ``MAX_BITS`` neighbouring bits is a candidate digit, read in one batch; the
+    split kept is the one with the highest sum of log top-probabilities, less
+    ``CUT_COST`` for each cut through a piece and ``WIDE_COST`` for digits far
+    wider than tall.
+    One narrow piece is one digit, returned without asking the classifier.
+
+    Parameters
+    ----------
+    ink : (H, W) float ndarray in [0, 1]
+        The canvas's alpha channel (`digits.preprocess.ink_from_canvas`).
+    predict_proba : callable
+        (N, 28, 28) float32 images in [0, 1] -> (N, 10) class probabilities
+        (`digits.inference.Classifier.predict_proba`).
+
+    Returns
+    -------
+    list of (H, W) float32 ndarray
+        As `split_digits`.
+    """
+    mask, owner, groups = _pieces(ink, threshold)
+    if groups == []:
+        return []
+    if groups is None or (len(groups) == 1 and not _wide(groups[0], ONE_DIGIT_WIDTH)):
+        return [ink.astype(np.float32)]
+    # Bits, left to right: (group index, left column, right column).
+    bits = []
+    for k, g in enumerate(groups):
+        cuts = _cuts(mask & np.isin(owner, g["ids"]), g) if _wide(g, ONE_DIGIT_WIDTH) else []
+        edges = [g["left"]] + cuts + [g["right"]]
+        bits.extend((k, a, b) for a, b in zip(edges[:-1], edges[1:]))
+    # Candidate digits: runs of neighbouring bits that do not jump a wide gap between pieces.
+    runs, images, shapes = [], [], []
+    for i in range(len(bits)):
+        for j in range(i + 1, min(i + MAX_BITS, len(bits)) + 1):
+            if j - 1 > i and bits[j - 1][0] != bits[j - 2][0]:
+                before, after = groups[bits[j - 2][0]], groups[bits[j - 1][0]]
+                height = max(max(before["bottom"], after["bottom"]) - min(before["top"], after["top"]), 1)
+                if after["left"] - before["right"] > JOIN_GAP * height:
+                    break
+            mine = _owned(bits[i:j], groups, owner)
+            crop = _crop(ink, mine & mask, mine)
+            if crop is None:
+                continue
+            runs.append((i, j))
+            images.append(place_centred(fit_box(crop)))
+            shapes.append(crop.shape[1] / crop.shape[0])
+    probs = predict_proba(np.clip(np.stack(images), 0.0, 1.0).astype(np.float32))
+    scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(np.array(shapes) - WIDE, 0)
+    # A digit ending inside a piece cuts it.
+    scores -= CUT_COST * np.array([j < len(bits) and bits[j][0] == bits[j - 1][0] for i, j in runs])
+    scores -= JOIN_COST * np.array([len({k for k, _, _ in bits[i:j]}) - 1 for i, j in runs])
+    # The best split of bits[:j] into digits, for each j (dynamic programming).
+    best = [(0.0, [])] + [(-np.inf, [])] * len(bits)
+    for (i, j), score in zip(runs, scores):
+        if best[i][0] + score > best[j][0]:
+            best[j] = (best[i][0] + score, best[i][1] + [(i, j)])
+    if not best[-1][1]:
+        return [ink.astype(np.float32)]
+    return [np.where(_owned(bits[i:j], groups, owner), ink, 0).astype(np.float32) for i, j in best[-1][1]]
+
+
+def _owned(bits: list[tuple[int, int, int]], groups: list[dict], owner: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels of ``bits``, each (group index, left column, right column)."""
+    mine = np.zeros(owner.shape, bool)
+    for k, left, right in bits:
+        mine[:, left:right] |= np.isin(owner[:, left:right], groups[k]["ids"])
+    return mine
+
+
+def _crop(ink: np.ndarray, stroke: np.ndarray, mine: np.ndarray) -> np.ndarray | None:
+    """``ink`` owned by ``mine``, cropped to the box of ``stroke``; None when there is no stroke."""
+    rows, cols = np.flatnonzero(stroke.any(axis=1)), np.flatnonzero(stroke.any(axis=0))
+    if rows.size == 0:
+        return None
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    return np.where(mine[box], ink[box], 0).astype(np.float32)

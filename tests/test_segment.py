@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digits.segment import split_digits
+from digits.segment import read_digits, split_digits
 
 
 def bars(*columns, height=(20, 80), size=(100, 200)):
@@ -50,3 +50,76 @@ def test_two_touching_digits_are_cut_where_least_ink_runs():
     assert len(parts) == 2
     assert parts[0][20:80, 20:30].all()
     assert parts[1][20:80, 90:100].all()
+
+
+def test_a_pen_lift_in_a_stroke_leaves_one_digit():  # the two halves of a 1, one above the other
+    ink = np.zeros((100, 200), np.float32)
+    for row in range(20, 80):
+        if not 48 <= row < 54:  # the gap the pen left
+            col = 100 - (row - 20) // 2  # slanted: the halves barely share columns
+            ink[row, col : col + 6] = 1.0
+    assert len(split_digits(ink)) == 1
+
+
+def test_a_one_beside_a_seven_is_two_digits():
+    ink = bars((20, 28))
+    ink[20:26, 40:90] = 1.0  # the 7's bar
+    for row in range(26, 80):  # and its stroke down to the left
+        col = 88 - (row - 26) * 33 // 54
+        ink[row, col - 4 : col + 2] = 1.0
+    parts = split_digits(ink)
+    assert len(parts) == 2
+    assert parts[0][20:80, 20:28].all() and parts[1][20:26, 40:90].all()
+
+
+def confident_on_one_bar(images):
+    """A stand-in classifier: sure of a '1' when the ink's column profile has no dip inside it, else unsure."""
+    probs = np.full((len(images), 10), 0.7 / 9, np.float32)
+    for n, image in enumerate(images):
+        profile = image.sum(axis=0)
+        inked = profile[profile > 0.5]
+        dip = len(inked) > 2 and inked[1:-1].min() < 0.3 * inked.max()
+        probs[n] = np.full(10, 0.7 / 9) if dip else np.r_[0.0, 0.99, np.full(8, 0.01 / 8)]
+        probs[n, 0] = 1 - probs[n, 1:].sum()
+    return probs
+
+
+def always_sure(images):
+    """A stand-in classifier that reads everything as a sure 0."""
+    return np.tile(np.r_[0.991, np.full(9, 0.001)], (len(images), 1)).astype(np.float32)
+
+
+def never_called(images):
+    raise AssertionError("one narrow digit must be read without asking the classifier")
+
+
+def test_read_digits_cuts_touching_digits_where_the_classifier_reads_them_surely():
+    ink = bars((20, 30), (90, 100))
+    ink[48:52, 30:90] = 1.0
+    parts = read_digits(ink, confident_on_one_bar)
+    assert len(parts) == 2
+    assert parts[0][20:80, 20:30].all() and not parts[0][:, 90:100].any()
+    assert parts[1][20:80, 90:100].all() and not parts[1][:, 20:30].any()
+    np.testing.assert_array_equal(sum(parts), ink)
+
+
+def test_read_digits_keeps_a_wide_digit_whole_when_the_classifier_reads_it_surely():  # a wide 0
+    ink = np.zeros((100, 200), np.float32)
+    rows, cols = np.ogrid[:100, :200]
+    ring = ((rows - 50) / 30) ** 2 + ((cols - 100) / 34) ** 2  # 1.13 times wider than tall
+    ink[(ring > 0.7) & (ring < 1.0)] = 1.0
+    assert len(read_digits(ink, always_sure)) == 1
+
+
+def test_read_digits_reads_one_narrow_digit_without_the_classifier():
+    ink = bars((40, 50), height=(30, 80))
+    ink[10:15, 40:70] = 1.0  # a 5's bar, drawn apart
+    parts = read_digits(ink, never_called)
+    assert len(parts) == 1
+    np.testing.assert_array_equal(parts[0], ink)
+
+
+def test_read_digits_keeps_separate_digits_apart():
+    ink = bars((10, 20), (60, 70), (120, 130))
+    assert len(read_digits(ink, always_sure)) == 3
+    assert read_digits(np.zeros((50, 50), np.float32), never_called) == []
