@@ -57,8 +57,9 @@ WIDE_COST = 4.0
 PredictProba = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) float32 -> (N, 10) probabilities
 
 
-def _pieces(ink: np.ndarray, threshold: float):
-    """Connected pieces of ink grouped into digit candidates.
+def _pieces(ink: np.ndarray, threshold: float, one_digit: float):
+    """Connected pieces of ink grouped into digit candidates (one group narrower than ``one_digit``
+    times its height is read whole, so its pixels' owners are not worked out).
 
     Returns
     -------
@@ -115,7 +116,7 @@ def _pieces(ink: np.ndarray, threshold: float):
         else:
             k += 1
     # Each pixel, fringe included, belongs to the nearest piece of ink.
-    if len(real) > 1 or _wide(real[0], ONE_DIGIT_WIDTH):
+    if len(real) > 1 or _wide(real[0], one_digit):
         _, (near_r, near_c) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
         labels = labels[near_r, near_c]
     return mask, labels, real
@@ -157,7 +158,7 @@ def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.n
         One image per digit, holding only that digit's ink (its anti-aliased fringe
         included); empty when there is no ink.
     """
-    mask, owner, groups = _pieces(ink, threshold)
+    mask, owner, groups = _pieces(ink, threshold, TOUCHING_WIDTH)
     if groups is None or (len(groups) == 1 and not _wide(groups[0], TOUCHING_WIDTH)):
         return [ink.astype(np.float32)]
     pieces = []
@@ -207,7 +208,7 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
     list of (H, W) float32 ndarray
         As `split_digits`.
     """
-    mask, owner, groups = _pieces(ink, threshold)
+    mask, owner, groups = _pieces(ink, threshold, ONE_DIGIT_WIDTH)
     if groups == []:
         return []
     if groups is None or (len(groups) == 1 and not _wide(groups[0], ONE_DIGIT_WIDTH)):
