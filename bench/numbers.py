@@ -27,6 +27,31 @@ from digits.inference import load_classifier, read_canvas
 from support import drawings, numbers, pens
 
 
+DRAW_NAMES = ("redraw pen (support.drawings)", "independent pen (support.pens)")
+draws = (drawings.random_drawings, pens.pen_drawings)
+
+
+def _times_ms(fn, items) -> np.ndarray:
+    """Milliseconds of ``fn(item)`` for each item."""
+    times = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - start)
+    return np.array(times) * 1000
+
+
+def timings(classifier, canvases: np.ndarray, singles: list[np.ndarray]) -> None:
+    """read_digits' own time on single digits (150 per pen) and on the numbers, against one predict_proba."""
+    one = _times_ms(classifier.predict_proba, [np.zeros((1, 28, 28), np.float32)] * 200)
+    print(f"  timing: predict_proba (1 image) median {np.median(one):.2f} ms")
+    split = lambda canvas: segment.read_digits(canvas[..., 3].astype(np.float32) / 255, classifier.predict_proba)
+    for name, times in (("single digits, both pens", _times_ms(split, np.concatenate(singles))),
+                        ("numbers", _times_ms(split, canvases))):
+        print(f"  timing: read_digits on {name}: median {np.median(times):.2f} ms "
+              f"({np.median(times) / np.median(one):.2f}x predict_proba), p95 {np.percentile(times, 95):.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model folder (default: the shipped default)")
@@ -42,6 +67,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
+    inference.one_thread_per_op()  # as the app's server runs it, for the timings
     classifier = load_classifier(artifacts.model_dir(args.model) if args.model else None)
     if args.read_digits:  # read_canvas looks split_digits up in its module at each call
         inference.split_digits = lambda ink: segment.read_digits(ink, classifier.predict_proba)
@@ -65,11 +91,12 @@ def main() -> None:
           f"flagged not a digit {np.mean([r.not_a_digit for r in readings]):.1%}")
     if args.singles:
         pick = np.random.default_rng(args.seed).choice(len(y_test), args.singles, replace=False)
-        for name, draw in (("redraw pen (support.drawings)", drawings.random_drawings),
-                           ("independent pen (support.pens)", pens.pen_drawings)):
+        for name, draw in zip(DRAW_NAMES, draws):
             split = [len(r.digits) > 1 or len(r.number) > 1
                      for r in (read_canvas(classifier, c) for c in draw(x_test[pick], seed=args.seed)) if r]
             print(f"  single digits split in several, {name}: {np.mean(split):.2%} of {len(split)}   target <= 0.5 %")
+    if args.read_digits and args.singles:
+        timings(classifier, canvases, [d(x_test[pick[:150]], seed=args.seed) for d in draws])
     print(f"\nelapsed {time.perf_counter() - start:.0f} s")
 
 

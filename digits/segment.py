@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from digits.preprocess import INK_THRESHOLD, fit_box, place_centred
+from digits.preprocess import INK_THRESHOLD, bounding_box, fit_box, place_centred
 
 # Two pieces are one digit when their columns overlap by this share of the narrower one.
 SAME_DIGIT_OVERLAP = 0.5
@@ -43,38 +43,50 @@ ONE_DIGIT_WIDTH = 0.9
 # its ends and from each other, at most MAX_CUTS of them per piece.
 CUT_SPACING = 0.2
 MAX_CUTS = 4
+# Cut paths are tried along these slants (columns per row); each step sideways costs DRIFT of a pixel of ink.
+SLANTS = np.linspace(-0.5, 0.5, 11)
+DRIFT = 0.2
+# The ink's box is widened by this many pixels for the strokes' anti-aliased fringe.
+FRINGE = 3
 # A digit is made of at most this many bits; bits join across a gap of at most this share of height.
 MAX_BITS = 4
 JOIN_GAP = 0.05
 # Joining separate pieces into one digit costs this much log-probability.
-JOIN_COST = 0.5
+JOIN_COST = 1.0
+DIGIT_WIDTH = 0.75
 # Each cut through a connected piece costs this much log-probability: a cut must be read clearly surer.
-CUT_COST = 1.0
+CUT_COST = 0.5
+# ... and this much more for each stroke it goes through (ink along the cut, in pen widths).
+CROSS_COST = 0.5
 # A bit wider than this many times its height is unlikely to be one digit: each unit more costs this.
-WIDE = 1.1
+WIDE = 0.95
 WIDE_COST = 4.0
+# A bit narrower than this many times its height, read as anything but a 1, costs this per unit narrower.
+NARROW = 0.4
+NARROW_COST = 10.0
 
 PredictProba = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) float32 -> (N, 10) probabilities
 
 
-def _pieces(ink: np.ndarray, threshold: float, one_digit: float):
-    """Connected pieces of ink grouped into digit candidates (one group narrower than ``one_digit``
-    times its height is read whole, so its pixels' owners are not worked out).
+def _groups(mask: np.ndarray):
+    """Connected pieces of ink grouped into digit candidates.
+
+    Parameters
+    ----------
+    mask : (H, W) bool ndarray
+        The ink above the threshold.
 
     Returns
     -------
-    mask : (H, W) bool ndarray
-        The ink above ``threshold``.
-    owner : (H, W) int ndarray
-        The label of the piece nearest to each pixel (so the fringe goes with its stroke).
+    labels : (H, W) int ndarray
+        Each piece's label (0: no ink).
     groups : list of dict
         Each with ``left``, ``right``, ``top``, ``bottom`` and the piece labels ``ids``, left to right;
         empty when there is no ink, None when the ink is in too many pieces to be a row of digits.
     """
-    mask = ink > threshold
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0 or count > MAX_PIECES:
-        return mask, labels, ([] if count == 0 else None)
+        return labels, ([] if count == 0 else None)
     boxes = ndimage.find_objects(labels)
     rows = np.flatnonzero(mask.any(axis=1))
     ink_height = rows[-1] - rows[0] + 1
@@ -115,11 +127,13 @@ def _pieces(ink: np.ndarray, threshold: float, one_digit: float):
             del real[k + 1]
         else:
             k += 1
-    # Each pixel, fringe included, belongs to the nearest piece of ink.
-    if len(real) > 1 or _wide(real[0], one_digit):
-        _, (near_r, near_c) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
-        labels = labels[near_r, near_c]
-    return mask, labels, real
+    return labels, real
+
+
+def _nearest(labels: np.ndarray) -> np.ndarray:
+    """(H, W) int: the label of the piece nearest to each pixel (so the fringe goes with its stroke)."""
+    _, (near_r, near_c) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+    return labels[near_r, near_c]
 
 
 def _wide(group: dict, ratio: float) -> bool:
@@ -158,9 +172,11 @@ def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.n
         One image per digit, holding only that digit's ink (its anti-aliased fringe
         included); empty when there is no ink.
     """
-    mask, owner, groups = _pieces(ink, threshold, TOUCHING_WIDTH)
+    mask = ink > threshold
+    labels, groups = _groups(mask)
     if groups is None or (len(groups) == 1 and not _wide(groups[0], TOUCHING_WIDTH)):
         return [ink.astype(np.float32)]
+    owner = _nearest(labels)
     pieces = []
     for g in groups:
         mine = np.isin(owner, g["ids"])
@@ -169,31 +185,87 @@ def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.n
     return pieces
 
 
-def _cuts(mask: np.ndarray, group: dict) -> list[int]:
-    """Candidate cut columns inside one group: where locally least ink runs, left to right."""
-    height = max(group["bottom"] - group["top"], 1)
+def _upright(stroke: np.ndarray) -> float:
+    """The width of ``stroke`` (H, W bool) over its height, sheared upright along whichever slant makes it narrowest."""
+    inked = np.flatnonzero(stroke.any(axis=1))
+    rows = stroke[inked]
+    left, right = np.argmax(rows, axis=1), stroke.shape[1] - np.argmax(rows[:, ::-1], axis=1)
+    moved = SLANTS[:, None] * (inked - inked[0])  # (slants, rows)
+    width = (right + moved).max(axis=1) - (left + moved).min(axis=1)
+    return float(width.min()) / (inked[-1] - inked[0] + 1)
+
+
+def _slant(rows: np.ndarray, cols: np.ndarray, inner: int) -> float:
+    """The slant (columns per row) along which the fewest strokes cross the inner columns of some ink."""
+    def emptiest(slant):
+        moved = cols + np.round(slant * (rows - rows.mean())).astype(int)
+        profile = np.bincount(moved - moved.min())
+        return profile[inner : len(profile) - inner].min() if len(profile) > 2 * inner else np.inf
+    return min(SLANTS, key=lambda s: (emptiest(s), abs(s)))
+
+
+def _paths(stroke: np.ndarray, group: dict) -> list[np.ndarray]:
+    """Candidate cuts through one group's ``stroke``, left to right: each the column of the cut in every row.
+
+    A cut is the path of least ink from the group's top to its bottom, moving
+    at most one column a row (and paying ``DRIFT`` for it) in the ink sheared
+    upright along its slant, so it can run down the slanted gap between two
+    touching digits. Each local minimum of the cost, at least ``CUT_SPACING``
+    of the height apart, is one candidate.
+    """
+    top, bottom, left, right = group["top"], group["bottom"], group["left"], group["right"]
+    height = bottom - top
     spacing = max(int(CUT_SPACING * height), 2)
-    profile = ndimage.uniform_filter1d(mask[:, group["left"] : group["right"]].sum(axis=0).astype(float), 3)
-    lowest = ndimage.minimum_filter1d(profile, 2 * spacing + 1, mode="nearest")
-    inner = np.arange(spacing, len(profile) - spacing)
-    minima = [int(i) for i in inner[profile[inner] <= lowest[inner]]]
+    rows, cols = np.nonzero(stroke[top:bottom, left:right])
+    slant = _slant(rows, cols, spacing)
+    shift = np.round(slant * (np.arange(height) - rows.mean())).astype(int)  # (height,) column shift per row
+    shift -= shift.min()
+    width = right - left + shift.max()
+    cost = np.zeros((height, width), np.float32)
+    cost[rows, cols + shift[rows]] = 1.0  # the ink, sheared upright
+    moved = cols + shift[rows]
+    lo, hi = moved.min() + spacing, moved.max() + 1 - spacing
+    if hi <= lo:
+        return []
+    # Least ink from the top row down to each pixel (dynamic programming over rows).
+    total = np.full(width + 2, np.inf, np.float32)
+    total[1 + lo : 1 + hi] = cost[0, lo:hi]
+    step = np.zeros((height, width), np.int8)
+    for r in range(1, height):
+        options = np.stack([total[:-2] + DRIFT, total[1:-1], total[2:] + DRIFT])  # from the left, above, right
+        step[r] = np.argmin(options, axis=0) - 1
+        total[1:-1] = options[step[r] + 1, np.arange(width)] + cost[r]
+        total[1 : 1 + lo], total[1 + hi : -1] = np.inf, np.inf
+    end = total[1:-1]
+    lowest = ndimage.minimum_filter1d(end, 2 * spacing + 1, mode="nearest")
+    minima = [c for c in range(lo, hi) if end[c] <= lowest[c]]
     chosen: list[int] = []
-    for i in sorted(minima, key=lambda i: profile[i]):
-        if len(chosen) < MAX_CUTS and all(abs(i - c) >= spacing for c in chosen):
-            chosen.append(i)
-    return sorted(group["left"] + c for c in chosen)
+    for c in sorted(minima, key=lambda c: end[c]):
+        if len(chosen) < MAX_CUTS and all(abs(c - o) >= spacing for o in chosen):
+            chosen.append(c)
+    paths = []
+    for c in sorted(chosen):
+        path = np.empty(height, int)
+        path[-1] = c
+        for r in range(height - 1, 0, -1):
+            path[r - 1] = path[r] + step[r, path[r]]
+        paths.append(left + path - shift)  # back to the unsheared crop
+    # Rows above and below the group keep the cut's end columns; cuts never cross.
+    full = [np.concatenate([np.full(top, p[0]), p, np.full(stroke.shape[0] - bottom, p[-1])]) for p in paths]
+    return list(np.maximum.accumulate(np.array(full), axis=0)) if full else []
 
 
 def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
     """The ink of each digit, left to right, the split chosen by how surely the classifier reads it.
 
     The ink is cut into bits: its connected pieces (grouped as in `split_digits`),
-    each also cut at its columns of locally least ink. Every run of up to
+    each wide one also cut along paths of least ink (`_paths`). Every run of up to
     ``MAX_BITS`` neighbouring bits is a candidate digit, read in one batch; the
     split kept is the one with the highest sum of log top-probabilities, less
-    ``CUT_COST`` for each cut through a piece and ``WIDE_COST`` for digits far
-    wider than tall.
-    One narrow piece is one digit, returned without asking the classifier.
+    ``CUT_COST`` for each cut through a piece, ``JOIN_COST`` for each join of
+    pieces, and ``WIDE_COST`` for digits far wider than tall.
+    Ink that is plausibly one digit (one piece no wider than ``ONE_DIGIT_WIDTH``
+    times its height) is returned whole without asking the classifier.
 
     Parameters
     ----------
@@ -208,18 +280,30 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
     list of (H, W) float32 ndarray
         As `split_digits`.
     """
-    mask, owner, groups = _pieces(ink, threshold, ONE_DIGIT_WIDTH)
-    if groups == []:
+    box = bounding_box(ink, threshold)
+    if box is None:
         return []
-    if groups is None or (len(groups) == 1 and not _wide(groups[0], ONE_DIGIT_WIDTH)):
+    # Work on the ink's box, a few pixels wider for the strokes' anti-aliased fringe.
+    box = tuple(slice(max(s.start - FRINGE, 0), s.stop + FRINGE) for s in box)
+    crop = ink[box]
+    mask = crop > threshold
+    labels, groups = _groups(mask)
+    if groups is None or (len(groups) == 1 and _upright(mask) <= ONE_DIGIT_WIDTH):
         return [ink.astype(np.float32)]
-    # Bits, left to right: (group index, left column, right column).
+    owner = _nearest(labels)
+    # Bits, left to right: (group index, cut on the left, cut on the right), a cut being a column per row.
+    first, last = np.zeros(len(crop), int), np.full(len(crop), crop.shape[1])
+    rows = np.arange(len(crop))
+    pen = 2 * mask.sum() / max((mask & ~ndimage.binary_erosion(mask)).sum(), 1)  # the stroke's width in pixels
     bits = []
     for k, g in enumerate(groups):
-        cuts = _cuts(mask & np.isin(owner, g["ids"]), g) if _wide(g, ONE_DIGIT_WIDTH) else []
-        edges = [g["left"]] + cuts + [g["right"]]
-        bits.extend((k, a, b) for a, b in zip(edges[:-1], edges[1:]))
-    # Candidate digits: runs of neighbouring bits that do not jump a wide gap between pieces.
+        mine = np.isin(owner, g["ids"])
+        cuts = _paths(mask & mine, g) if _upright(mask & mine) > ONE_DIGIT_WIDTH else []
+        # How many strokes each cut goes through, in pen widths (a cut between touching digits crosses few).
+        crossed = [(mask & mine)[rows, np.minimum(c, crop.shape[1] - 1)].sum() / pen for c in cuts] + [0.0]
+        edges = [first] + cuts + [last]
+        bits.extend((k, mine, a, b, x) for a, b, x in zip(edges[:-1], edges[1:], crossed))
+    columns = np.arange(crop.shape[1])
     runs, images, shapes = [], [], []
     for i in range(len(bits)):
         for j in range(i + 1, min(i + MAX_BITS, len(bits)) + 1):
@@ -228,18 +312,24 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
                 height = max(max(before["bottom"], after["bottom"]) - min(before["top"], after["top"]), 1)
                 if after["left"] - before["right"] > JOIN_GAP * height:
                     break
-            mine = _owned(bits[i:j], groups, owner)
-            crop = _crop(ink, mine & mask, mine)
-            if crop is None:
+            mine = _owned(bits[i:j], columns)
+            digit = _crop(crop, mine & mask, mine)
+            if digit is None:
                 continue
             runs.append((i, j))
-            images.append(place_centred(fit_box(crop)))
-            shapes.append(crop.shape[1] / crop.shape[0])
+            images.append(place_centred(fit_box(digit)))
+            shapes.append(_upright(digit > threshold))
     probs = predict_proba(np.clip(np.stack(images), 0.0, 1.0).astype(np.float32))
-    scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(np.array(shapes) - WIDE, 0)
+    shapes = np.array(shapes)
+    scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(shapes - WIDE, 0)
+    # Only a 1 is that thin: a thin sliver read as another digit is most likely a piece of one.
+    scores -= NARROW_COST * np.maximum(NARROW - shapes, 0) * (probs.argmax(axis=1) != 1)
     # A digit ending inside a piece cuts it.
-    scores -= CUT_COST * np.array([j < len(bits) and bits[j][0] == bits[j - 1][0] for i, j in runs])
-    scores -= JOIN_COST * np.array([len({k for k, _, _ in bits[i:j]}) - 1 for i, j in runs])
+    scores -= np.array([(CUT_COST + CROSS_COST * bits[j - 1][4]) * (j < len(bits) and bits[j][0] == bits[j - 1][0])
+                        for i, j in runs])
+    # Joining pieces costs nothing when they make one digit's shape (a pen lift).
+    joins = np.array([len({b[0] for b in bits[i:j]}) - 1 for i, j in runs])
+    scores -= JOIN_COST * joins * (shapes > DIGIT_WIDTH)
     # The best split of bits[:j] into digits, for each j (dynamic programming).
     best = [(0.0, [])] + [(-np.inf, [])] * len(bits)
     for (i, j), score in zip(runs, scores):
@@ -247,14 +337,19 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
             best[j] = (best[i][0] + score, best[i][1] + [(i, j)])
     if not best[-1][1]:
         return [ink.astype(np.float32)]
-    return [np.where(_owned(bits[i:j], groups, owner), ink, 0).astype(np.float32) for i, j in best[-1][1]]
+    parts = []
+    for i, j in best[-1][1]:
+        part = np.zeros(ink.shape, np.float32)
+        part[box] = np.where(_owned(bits[i:j], columns), crop, 0)
+        parts.append(part)
+    return parts
 
 
-def _owned(bits: list[tuple[int, int, int]], groups: list[dict], owner: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the pixels of ``bits``, each (group index, left column, right column)."""
-    mine = np.zeros(owner.shape, bool)
-    for k, left, right in bits:
-        mine[:, left:right] |= np.isin(owner[:, left:right], groups[k]["ids"])
+def _owned(bits: list, columns: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels of ``bits``, each (group index, its pixels, left cut, right cut, strokes crossed)."""
+    mine = np.zeros((len(bits[0][1]), len(columns)), bool)
+    for _, pixels, left, right, _ in bits:
+        mine |= pixels & (columns >= left[:, None]) & (columns < right[:, None])
     return mine
 
 

@@ -123,3 +123,29 @@ def test_read_digits_keeps_separate_digits_apart():
     ink = bars((10, 20), (60, 70), (120, 130))
     assert len(read_digits(ink, always_sure)) == 3
     assert read_digits(np.zeros((50, 50), np.float32), never_called) == []
+
+
+def sure_of_one_straight_stroke(images):
+    """A stand-in classifier: sure of a '1' when the ink lies along one straight line (small residual), else unsure."""
+    probs = np.full((len(images), 10), 0.1, np.float32)
+    for n, image in enumerate(images):
+        rows, cols = np.nonzero(image > 0.5)
+        fit = np.polyfit(rows, cols, 1)
+        if np.std(cols - np.polyval(fit, rows)) < 2.0:
+            probs[n] = np.r_[0.0, 0.99, np.full(8, 0.01 / 8)]
+            probs[n, 0] = 1 - probs[n, 1:].sum()
+    return probs
+
+
+def test_read_digits_cuts_touching_slanted_digits_along_their_slant():  # no straight column parts them
+    ink = np.zeros((100, 200), np.float32)
+    for row in range(30, 70):
+        for left in (40, 74):
+            col = left + (70 - row)  # leaning right, one column a row
+            ink[row, col : col + 8] = 1.0
+    ink[49:51, 60:110] = 1.0  # a thin joint from one to the other
+    parts = read_digits(ink, sure_of_one_straight_stroke)
+    assert len(parts) == 2
+    assert parts[0][30:70, 40:50].any() and not parts[0][30:35, 110:130].any()
+    assert parts[1][30:35, 110:130].any() and not parts[1][65:70, 40:50].any()
+    np.testing.assert_array_equal(sum(parts), ink)
