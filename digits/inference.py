@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from digits import config, novelty
+from digits import config, detector
 from digits.artifacts import load_model, model_dir
 from digits.preprocess import Steps, ink_steps, naive_resize, preprocess_steps
-from digits.segment import split_digits
+from digits.segment import read_digits
 
 
 class Classifier:
@@ -21,15 +21,17 @@ class Classifier:
     `tf.function` traced once for any batch size answers in about a millisecond.
     """
 
-    def __init__(self, model, name: str = "", scorer: novelty.Novelty | None = None):
+    def __init__(self, model, name: str = "", not_a_digit: detector.Detector | None = None):
         self.model = model
         self.name = name
-        self.novelty = scorer  # the not-a-digit scorer; None reads every drawing as a digit
-        probe = novelty.feature_model(model)  # (features, probabilities) in one pass
+        self.detector = not_a_digit  # None reads every drawing as a digit
+
+        def forward(x):  # probabilities, and the detector's "not a digit" logit, in one call
+            odd = not_a_digit.model(x, training=False)[:, 0] if not_a_digit else tf.zeros(tf.shape(x)[:1])
+            return model(x, training=False), odd
+
         self._forward = tf.function(
-            lambda x: probe(x, training=False),
-            input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 1], tf.float32)],
-        )
+            forward, input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 1], tf.float32)])
         self.predict_proba(np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32))  # trace now
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,10 +45,10 @@ class Classifier:
         -------
         probs : (N, 10) float32 ndarray
         not_digit : (N,) bool ndarray
-            All False when the classifier has no not-a-digit scorer.
+            All False when the classifier has no not-a-digit detector.
         """
-        features, probs = (out.numpy() for out in self._features_and_probs(images))
-        flags = np.zeros(len(images), bool) if self.novelty is None else self.novelty.flags(features)
+        probs, odd = (out.numpy() for out in self._probs_and_oddness(images))
+        flags = np.zeros(len(images), bool) if self.detector is None else odd > self.detector.threshold
         return probs, flags
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
@@ -61,10 +63,10 @@ class Classifier:
         (N, 10) float32 ndarray
             Each row sums to 1.
         """
-        return self._features_and_probs(images)[1].numpy()
+        return self._probs_and_oddness(images)[0].numpy()
 
-    def _features_and_probs(self, images):
-        """The traced forward pass on (N, 28, 28) images: (features, probabilities) tensors."""
+    def _probs_and_oddness(self, images):
+        """The traced forward pass on (N, 28, 28) images: (probabilities, not-a-digit logits) tensors."""
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
@@ -93,8 +95,8 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     path = Path(path) if path is not None else model_dir(config.DEFAULT_MODEL)
     if path.is_dir():
         path = path / config.MODEL_FILE
-    scorer = novelty.load(path.parent / novelty.NOVELTY_FILE)  # written by `python -m digits.novelty`
-    return Classifier(load_model(path), name=path.parent.name, scorer=scorer)
+    # One detector, shared by every model (written by `python -m digits.detector`).
+    return Classifier(load_model(path), name=path.parent.name, not_a_digit=detector.load())
 
 
 # The network is "unsure" below this top probability, or when the runner-up
@@ -130,7 +132,7 @@ class DigitReading:
     digit: int
     confidence: float
     runner_up: int | None  # a close second when the network is unsure
-    not_a_digit: bool  # too far from every digit the network knows
+    not_a_digit: bool  # the detector says it is no digit at all
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
 
     The whole drawing and, when it holds several digits side by side, each of
     them are read in one batch. A drawing is not a digit when any part of it
-    is too far from every digit the network knows (`digits.novelty`).
+    is not a digit (`digits.detector`).
 
     Parameters
     ----------
@@ -172,7 +174,7 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     steps = preprocess_steps(rgba)
     if steps is None:
         return None
-    parts = [s for s in map(ink_steps, split_digits(steps.ink)) if s is not None]
+    parts = [s for s in map(ink_steps, read_digits(steps.ink, classifier.predict_proba)) if s is not None]
     parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, read once
     probs, flags = classifier.read(np.stack([steps.centred] + [p.centred for p in parts]))
     if not parts:

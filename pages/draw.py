@@ -48,8 +48,9 @@ def draw_and_read() -> None:
             st.metric("Prediction", reading.number or "?",
                       help="each digit read on its own, below" if several else f"{reading.confidence:.1%} sure")
         if reading.not_a_digit:
-            st.error("**That's not a digit.** It is too far from every digit the network learnt. Its softmax "
-                     f"must still pick one of ten, so below it says **{digit}** ({reading.confidence:.0%}).",
+            st.error("**That's not a digit.** A second network, trained to tell digits from letters, shapes and "
+                     "scribbles, says so. The reader's softmax must still pick one of ten, so below it says "
+                     f"**{digit}** ({reading.confidence:.0%}).",
                      icon=":material/block:")
         elif len(reading.digits) > 1:
             st.success(f"**{reading.number}**: {len(reading.digits)} digits, read one by one (below).")

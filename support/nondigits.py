@@ -26,23 +26,14 @@ from digits.redraw import render_digit, stroke_rgba
 # 6 (b G), 8 (B), 9 (g q). Every other Latin letter is drawn.
 DIGIT_LIKE = set("OoQDIlijJTZzSsbGBgq")
 LETTERS = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in DIGIT_LIKE)
-# Letters are typeset in Debian's fonts (fonts-dejavu-core, fonts-liberation, fonts-freefont-ttf,
-# fonts-comic-neue, fonts-urw-base35). The not-a-digit scorer may be fitted on letters from
-# FIT_FONTS only; the benchmark draws its letters from BENCH_FONTS, kept out of any fitting.
-FIT_FONTS = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
-    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
-]
+# Letters are typeset in Debian's fonts (fonts-comic-neue, fonts-urw-base35): families the
+# detector's own generator (digits.doodles.FONTS) never uses.
 BENCH_FONTS = [
     "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
     "/usr/share/fonts/opentype/urw-base35/URWGothic-Book.otf",
     "/usr/share/fonts/opentype/urw-base35/Z003-MediumItalic.otf",
     "/usr/share/fonts/opentype/urw-base35/NimbusRoman-Italic.otf",
 ]
-# Shapes the scorer may be fitted on (with other seeds than the benchmark's); the rest of
-# SHAPES are never shown to it, so the benchmark also measures kinds it has not seen.
-FIT_KINDS = ["star", "house", "triangle", "square", "arrow", "scribble"]
 
 
 def _circle(t0: float, t1: float, n: int = 24, r: float = 0.5, cx: float = 0.5, cy: float = 0.5) -> np.ndarray:
@@ -221,11 +212,3 @@ def collection(digits: np.ndarray, per_kind: int, seed: int, kinds, fonts) -> di
 def benchmark(test_digits: np.ndarray, per_kind: int = 200, seed: int = 0) -> dict[str, np.ndarray]:
     """The not-a-digit benchmark: every shape, letters in `BENCH_FONTS`, crossed-out MNIST *test* digits."""
     return collection(test_digits, per_kind, seed, list(SHAPES), BENCH_FONTS)
-
-
-def fitting_set(train_digits: np.ndarray, per_kind: int = 300, seed: int = 1_000) -> dict[str, np.ndarray]:
-    """Non-digits a scorer may learn from: `FIT_KINDS`, letters in `FIT_FONTS`, crossed-out *training* digits.
-
-    Its seeds never meet the benchmark's (seed 0 and up, a few hundred drawings a kind) for seed >= 1000.
-    """
-    return collection(train_digits, per_kind, seed, FIT_KINDS, FIT_FONTS)

@@ -65,6 +65,30 @@ def test_the_same_digit_drawn_again_after_clear_is_read(page):
         assert wait_for(lambda: prompt_visible(page))
 
 
+def squeezed(strokes, left: float, right: float):
+    """``strokes`` (fractions of the canvas) moved into the columns from ``left`` to ``right``."""
+    return [[(left + x * (right - left), y) for x, y in stroke] for stroke in strokes]
+
+
+def test_a_number_drawn_side_by_side_is_read_left_to_right(page):
+    browser.draw(page, squeezed(browser.DIGIT_STROKES[1], 0.0, 0.45) + squeezed(browser.DIGIT_STROKES[7], 0.45, 1.0))
+    shown = wait_for(lambda: browser.prediction(page) == "17" and "17")
+    assert shown == "17", f"drew 17, the page shows {browser.prediction(page)!r}"
+    browser.clear(page)
+    assert wait_for(lambda: prompt_visible(page))
+
+
+def test_a_hash_sign_is_not_a_digit(page):
+    hash_sign = [[(0.2, 0.38), (0.8, 0.34)], [(0.2, 0.66), (0.8, 0.62)], [(0.4, 0.15), (0.36, 0.85)],
+                 [(0.66, 0.15), (0.62, 0.85)]]
+    browser.draw(page, hash_sign)
+    assert wait_for(lambda: page.get_by_text("That's not a digit").count() > 0), \
+        f"drew #, the page shows {browser.prediction(page)!r} and no not-a-digit message"
+    assert browser.prediction(page) == "?"
+    browser.clear(page)
+    assert wait_for(lambda: prompt_visible(page))
+
+
 def test_a_finger_draws_on_a_phone(app):
     """Touch events on a phone-sized page draw, and the page reads them; the drawing surface
     takes the touches (CSS touch-action: none), so a finger draws instead of scrolling the page."""
