@@ -59,9 +59,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--width", type=int, default=None,
                         help="canvas width in pixels (default: the draw page's square canvas)")
-    parser.add_argument("--read-digits", action="store_true",
-                        help="split with digits.segment.read_digits (the classifier chooses the split) instead of "
-                             "read_canvas's shape-only split_digits, as read_canvas will once it calls it")
+    parser.add_argument("--timings", action="store_true",
+                        help="also time digits.segment.read_digits on single digits and on the numbers")
     parser.add_argument("--singles", type=int, default=1000,
                         help="single digits per pen checked for wrong splits; 0 skips them (default: 1000)")
     args = parser.parse_args()
@@ -69,8 +68,6 @@ def main() -> None:
     start = time.perf_counter()
     inference.one_thread_per_op()  # as the app's server runs it, for the timings
     classifier = load_classifier(artifacts.model_dir(args.model) if args.model else None)
-    if args.read_digits:  # read_canvas looks split_digits up in its module at each call
-        inference.split_digits = lambda ink: segment.read_digits(ink, classifier.predict_proba)
     _, (x_test, y_test) = data.load_mnist()
     canvases, answers = numbers.benchmark(x_test, y_test, args.count, args.seed, args.width)
     readings = [read_canvas(classifier, c) for c in canvases]
@@ -79,8 +76,7 @@ def main() -> None:
     right = read == answers
     touching = np.arange(args.count) % 3 == 2
     lengths = np.array([len(a) for a in answers])
-    split = "read_digits (classifier-chosen)" if args.read_digits else "split_digits (shape only)"
-    print(f"model {classifier.name}: {args.count} numbers, seed {args.seed}, split by {split}")
+    print(f"model {classifier.name}: {args.count} numbers, seed {args.seed}, split by read_canvas (segment.read_digits)")
     for k in (2, 3, 4):
         print(f"  {k} digits: {right[lengths == k].mean():6.1%} read exactly ({(lengths == k).sum()})")
     print(f"  with gaps {right[~touching].mean():6.1%}, with a touching pair {right[touching].mean():6.1%}")
@@ -95,7 +91,7 @@ def main() -> None:
             split = [len(r.digits) > 1 or len(r.number) > 1
                      for r in (read_canvas(classifier, c) for c in draw(x_test[pick], seed=args.seed)) if r]
             print(f"  single digits split in several, {name}: {np.mean(split):.2%} of {len(split)}   target <= 0.5 %")
-    if args.read_digits and args.singles:
+    if args.timings and args.singles:
         timings(classifier, canvases, [d(x_test[pick[:150]], seed=args.seed) for d in draws])
     print(f"\nelapsed {time.perf_counter() - start:.0f} s")
 
