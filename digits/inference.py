@@ -160,7 +160,8 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
 
     The whole drawing and, when it holds several digits side by side, each of
     them are read in one batch. A drawing is not a digit when any part of it
-    is not a digit (`digits.detector`).
+    is not a digit (`digits.detector`), unless the whole drawing is one digit:
+    then the split was wrong, and the whole is read instead.
 
     Parameters
     ----------
@@ -174,9 +175,12 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     steps = preprocess_steps(rgba)
     if steps is None:
         return None
-    parts = [s for s in map(ink_steps, read_digits(steps.ink, classifier.predict_proba)) if s is not None]
-    parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, read once
+    pieces = read_digits(steps.ink, classifier.predict_proba)
+    parts = [s for s in map(ink_steps, pieces) if s is not None] if len(pieces) > 1 else []
+    parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, prepared and read once
     probs, flags = classifier.read(np.stack([steps.centred] + [p.centred for p in parts]))
+    if parts and flags[1:].any() and not flags[0]:
+        parts = []  # a piece is no digit while the whole drawing is one: the split cut a digit apart
     if not parts:
         each = [DigitReading(steps, probs[0], *read_answer(probs[0]), bool(flags[0]))]
     else:
