@@ -30,11 +30,11 @@ import numpy as np
 from PIL import Image
 
 from digits import artifacts, config, data, redraw
-from support import browser
-from support.drawings import pen_paths
 from digits.inference import load_classifier
 from digits.preprocess import naive_resize
-from bench.drawn_accuracy import prepared
+from support import browser
+from support.drawings import pen_paths
+from support.families import prepared
 
 BRUSHES = (8, 14, 22, 32, 44)  # px, within the slider's 6-48
 SIZES = (0.2, 0.9)  # the digit's longest side, as a share of the canvas

@@ -25,15 +25,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from digits import artifacts, data
-from support.drawings import random_drawings
 from digits.inference import load_classifier
-from digits.preprocess import canvas_to_mnist, naive_resize
-
-
-def prepared(drawings: np.ndarray) -> np.ndarray:
-    blank = np.zeros((28, 28), np.float32)  # never happens with these drawings; a blank reads as wrong
-    images = (canvas_to_mnist(d) for d in drawings)
-    return np.stack([blank if image is None else image for image in images])
+from digits.preprocess import naive_resize
+from support.drawings import random_drawings
+from support.families import prepared
 
 
 def main() -> None:

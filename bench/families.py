@@ -27,31 +27,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from bench.drawn_accuracy import prepared
 from digits import artifacts, calibration, data
 from digits.inference import load_classifier
-from support import fonts, pens
-from support.drawings import random_drawings
+from support.families import families
 
 # Which families share the renderer that makes the default model's training digits.
 SHARES_TRAINING_RENDERER = {"MNIST test": False, "redrawn": True, "pen": False, "fonts": False}
-
-
-def families(x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each family's prepared images (N, 28, 28) float32 and labels (N,); fonts left out when none are installed."""
-    pick = np.random.default_rng(seed).choice(len(y_test), size=min(count, len(y_test)), replace=False)
-    digits, labels = x_test[pick], y_test[pick]
-    out = {"MNIST test": (x_test.astype(np.float32) / 255, y_test)}
-    for name, make in [("redrawn", lambda: random_drawings(digits, seed=seed)),
-                       ("pen", lambda: pens.pen_drawings(digits, seed=seed)),
-                       ("fonts", lambda: fonts.font_drawings(labels, fonts.font_paths(), seed=seed))]:
-        if name == "fonts" and not fonts.font_paths():
-            print(f"fonts family skipped: {fonts.missing_fonts_message()}")
-            continue
-        start = time.perf_counter()
-        out[name] = (prepared(make()), labels)
-        print(f"{name}: {len(labels)} drawings rendered and prepared in {time.perf_counter() - start:.0f} s")
-    return out
 
 
 def main() -> None:

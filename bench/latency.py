@@ -22,16 +22,7 @@ from digits.inference import load_classifier, one_thread_per_op, read_canvas
 from digits.preprocess import canvas_to_mnist
 from support import pens
 from support.drawings import random_drawings
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+from support.timing import median_ms
 
 
 def main() -> None:

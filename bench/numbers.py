@@ -26,7 +26,6 @@ from digits import artifacts, data, inference, segment
 from digits.inference import load_classifier, read_canvas
 from support import drawings, numbers, pens
 
-
 DRAW_NAMES = ("redraw pen (support.drawings)", "independent pen (support.pens)")
 draws = (drawings.random_drawings, pens.pen_drawings)
 

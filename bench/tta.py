@@ -38,10 +38,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bench.families import families
 from digits import artifacts, calibration, config, data
 from digits.inference import one_thread_per_op
 from digits.preprocess import CENTRE
+from support.families import families
+from support.timing import median_ms
 
 # Elementary views of the input: (rows down, columns right, degrees anticlockwise, scale).
 VIEWS = {
@@ -149,17 +150,6 @@ def traced(reader: Reader, models: dict[str, keras.Model]):
         return tf.reduce_sum(w * stack, 0)
 
     return tf.function(forward, input_signature=[IMAGES])
-
-
-def median_ms(fn, repeats: int) -> float:
-    """Median wall time of fn() in milliseconds, after two warm-up calls."""
-    fn(), fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def time_ratio(fn, base, repeats: int) -> float:
