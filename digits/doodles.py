@@ -64,7 +64,7 @@ def _curve(rng) -> list[np.ndarray]:
 
 def _spline(rng) -> list[np.ndarray]:
     """A smooth line through a handful of random points: a scribble, a loop, a squiggle."""
-    from scipy.interpolate import splprep, splev
+    from scipy.interpolate import splev, splprep
 
     points = rng.uniform(0, 1, (int(rng.integers(5, 14)), 2))
     spline, _ = splprep(points.T, s=0, k=3)
