@@ -5,11 +5,10 @@ columns belong to one digit (a 5's top bar, a 4's stem drawn apart), and
 specks join the digit nearest to them. What is left may still hold digits
 that touch, or one digit broken by a pen lift, and shape alone cannot tell a
 wide 0 from two touching 1s. So `read_digits` over-segments (it also cuts
-each piece at the columns where least ink runs) and lets the classifier
-choose: of every way to join the bits back into digits, it keeps the one
-whose digits the classifier reads most surely, a little against more digits
-(recognition-driven segmentation). `split_digits` is the same split from
-shape alone. Every function here is pure.
+each wide piece along paths of least ink) and lets the classifier choose: of
+every way to join the bits back into digits, it keeps the one whose digits
+the classifier reads most surely, a little against more digits
+(recognition-driven segmentation). Every function here is pure.
 """
 
 from __future__ import annotations
@@ -32,12 +31,8 @@ STACKED = 0.3
 STACK_GAP = 0.25
 # Pieces shorter than this share of the ink's height are specks: they join the nearest digit.
 SPECK = 0.25
-# A piece wider than this many times its height is two or more digits touching (shape alone).
-TOUCHING_WIDTH = 1.25
 # Ink in more pieces than this is not a row of digits (noise, speckle): it is read whole.
 MAX_PIECES = 40
-# Cuts are looked for between this share of the width from either end (shape alone).
-CUT_MARGIN = 0.25
 # One piece narrower than this many times its height is one digit: read whole, no classifier asked.
 ONE_DIGIT_WIDTH = 0.9
 # Candidate cuts: columns of locally least ink, at least this share of the piece's height from
@@ -137,55 +132,6 @@ def _nearest(labels: np.ndarray) -> np.ndarray:
     return labels[near_r, near_c]
 
 
-def _wide(group: dict, ratio: float) -> bool:
-    """Whether a group is wider than ``ratio`` times its height."""
-    return group["right"] - group["left"] > ratio * max(group["bottom"] - group["top"], 1)
-
-
-def _cut(mask: np.ndarray, left: int, right: int, height: int, depth: int = 0) -> list[tuple[int, int]]:
-    """Column ranges of the digits in ``mask[:, left:right]``, cut where least ink runs (at most 2**3 pieces)."""
-    lo, hi = int(CUT_MARGIN * (right - left)), int((1 - CUT_MARGIN) * (right - left))
-    if right - left <= TOUCHING_WIDTH * height or depth >= 3 or lo < 1 or hi <= lo:
-        return [(left, right)]
-    profile = mask[:, left:right].sum(axis=0)
-    at = left + lo + int(np.argmin(profile[lo:hi]))
-    return _cut(mask, left, at, height, depth + 1) + _cut(mask, at, right, height, depth + 1)
-
-
-def _piece(ink: np.ndarray, mine: np.ndarray, left: int, right: int) -> np.ndarray:
-    """(H, W) float32: the ink of ``mine`` between columns ``left`` and ``right``."""
-    part = np.zeros_like(mine)
-    part[:, left:right] = mine[:, left:right]
-    return np.where(part, ink, 0).astype(np.float32)
-
-
-def split_digits(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
-    """The ink of each digit, left to right, from the ink's shape alone.
-
-    Parameters
-    ----------
-    ink : (H, W) float ndarray in [0, 1]
-        The canvas's alpha channel (`digits.preprocess.ink_from_canvas`).
-
-    Returns
-    -------
-    list of (H, W) float32 ndarray
-        One image per digit, holding only that digit's ink (its anti-aliased fringe
-        included); empty when there is no ink.
-    """
-    mask = ink > threshold
-    labels, groups = _groups(mask)
-    if groups is None or (len(groups) == 1 and not _wide(groups[0], TOUCHING_WIDTH)):
-        return [ink.astype(np.float32)]
-    owner = _nearest(labels)
-    pieces = []
-    for g in groups:
-        mine = np.isin(owner, g["ids"])
-        for left, right in _cut(mask & mine, g["left"], g["right"], max(g["bottom"] - g["top"], 1)):
-            pieces.append(_piece(ink, mine, left, right))
-    return pieces
-
-
 def _upright(stroke: np.ndarray) -> float:
     """The width of ``stroke`` (H, W bool) over its height, sheared upright along whichever slant makes it narrowest."""
     inked = np.flatnonzero(stroke.any(axis=1))
@@ -259,7 +205,7 @@ def _paths(stroke: np.ndarray, group: dict) -> list[np.ndarray]:
 def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
     """The ink of each digit, left to right, the split chosen by how surely the classifier reads it.
 
-    The ink is cut into bits: its connected pieces (grouped as in `split_digits`),
+    The ink is cut into bits: its connected pieces, grouped into digit candidates,
     each wide one also cut along paths of least ink (`_paths`). Every run of up to
     ``MAX_BITS`` neighbouring bits is a candidate digit, read in one batch; the
     split kept is the one with the highest sum of log top-probabilities, less
@@ -279,7 +225,8 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
     Returns
     -------
     list of (H, W) float32 ndarray
-        As `split_digits`.
+        One image per digit, holding only that digit's ink (its anti-aliased fringe
+        included); empty when there is no ink.
     """
     box = bounding_box(ink, threshold)
     if box is None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digits.segment import read_digits, split_digits
+from digits.segment import read_digits
 
 
 def bars(*columns, height=(20, 80), size=(100, 200)):
@@ -11,65 +11,6 @@ def bars(*columns, height=(20, 80), size=(100, 200)):
     for left, right in columns:
         ink[height[0] : height[1], left:right] = 1.0
     return ink
-
-
-def test_blank_ink_has_no_digits():
-    assert split_digits(np.zeros((50, 50), np.float32)) == []
-
-
-@pytest.mark.parametrize("columns, expected", [([(10, 20)], 1), ([(10, 20), (60, 70)], 2),
-                                               ([(10, 20), (60, 70), (120, 130)], 3)])
-def test_separate_strokes_are_separate_digits_left_to_right(columns, expected):
-    ink = bars(*columns)
-    before = ink.copy()
-    parts = split_digits(ink)
-    assert len(parts) == expected
-    lefts = [np.flatnonzero(p.any(0))[0] for p in parts]
-    assert lefts == sorted(lefts) == [c[0] for c in columns]
-    np.testing.assert_array_equal(ink, before)
-    np.testing.assert_array_equal(sum(parts), ink)  # every pixel of ink in exactly one digit
-
-
-def test_a_bar_above_its_digit_stays_with_it():  # a 5's top bar, drawn apart
-    ink = bars((40, 50), height=(30, 80))
-    ink[10:15, 40:70] = 1.0
-    assert len(split_digits(ink)) == 1
-
-
-def test_a_speck_joins_the_nearest_digit():
-    ink = bars((40, 50), (120, 130))
-    ink[90:93, 60:63] = 1.0
-    parts = split_digits(ink)
-    assert len(parts) == 2 and parts[0][90:93, 60:63].all()
-
-
-def test_two_touching_digits_are_cut_where_least_ink_runs():
-    ink = bars((20, 30), (90, 100))
-    ink[48:52, 30:90] = 1.0  # a thin joint from one to the other
-    parts = split_digits(ink)
-    assert len(parts) == 2
-    assert parts[0][20:80, 20:30].all()
-    assert parts[1][20:80, 90:100].all()
-
-
-def test_a_pen_lift_in_a_stroke_leaves_one_digit():  # the two halves of a 1, one above the other
-    ink = np.zeros((100, 200), np.float32)
-    for row in range(20, 80):
-        if not 48 <= row < 54:  # the gap the pen left
-            col = 100 - (row - 20) // 2  # slanted: the halves barely share columns
-            ink[row, col : col + 6] = 1.0
-    assert len(split_digits(ink)) == 1
-
-
-def test_a_one_beside_a_seven_is_two_digits():
-    ink = bars((20, 28))
-    ink[20:26, 40:90] = 1.0  # the 7's bar
-    for row in range(26, 80):  # and its stroke down to the left
-        col = 88 - (row - 26) * 33 // 54
-        ink[row, col - 4 : col + 2] = 1.0
-    parts = split_digits(ink)
-    assert len(parts) == 2
-    assert parts[0][20:80, 20:28].all() and parts[1][20:26, 40:90].all()
 
 
 def confident_on_one_bar(images):
@@ -82,6 +23,70 @@ def confident_on_one_bar(images):
         probs[n] = np.full(10, 0.7 / 9) if dip else np.r_[0.0, 0.99, np.full(8, 0.01 / 8)]
         probs[n, 0] = 1 - probs[n, 1:].sum()
     return probs
+
+
+def split(ink):
+    """read_digits with a classifier sure of any single stroke, as a person reads bars."""
+    return read_digits(ink, confident_on_one_bar)
+
+
+def test_blank_ink_has_no_digits():
+    assert split(np.zeros((50, 50), np.float32)) == []
+
+
+@pytest.mark.parametrize("columns, expected", [([(10, 20)], 1), ([(10, 20), (60, 70)], 2),
+                                               ([(10, 20), (60, 70), (120, 130)], 3)])
+def test_separate_strokes_are_separate_digits_left_to_right(columns, expected):
+    ink = bars(*columns)
+    before = ink.copy()
+    parts = split(ink)
+    assert len(parts) == expected
+    lefts = [np.flatnonzero(p.any(0))[0] for p in parts]
+    assert lefts == sorted(lefts) == [c[0] for c in columns]
+    np.testing.assert_array_equal(ink, before)
+    np.testing.assert_array_equal(sum(parts), ink)  # every pixel of ink in exactly one digit
+
+
+def test_a_bar_above_its_digit_stays_with_it():  # a 5's top bar, drawn apart
+    ink = bars((40, 50), height=(30, 80))
+    ink[10:15, 40:70] = 1.0
+    assert len(split(ink)) == 1
+
+
+def test_a_speck_joins_the_nearest_digit():
+    ink = bars((40, 50), (120, 130))
+    ink[90:93, 60:63] = 1.0
+    parts = split(ink)
+    assert len(parts) == 2 and parts[0][90:93, 60:63].all()
+
+
+def test_two_touching_digits_are_cut_where_least_ink_runs():
+    ink = bars((20, 30), (90, 100))
+    ink[48:52, 30:90] = 1.0  # a thin joint from one to the other
+    parts = split(ink)
+    assert len(parts) == 2
+    assert parts[0][20:80, 20:30].all()
+    assert parts[1][20:80, 90:100].all()
+
+
+def test_a_pen_lift_in_a_stroke_leaves_one_digit():  # the two halves of a 1, one above the other
+    ink = np.zeros((100, 200), np.float32)
+    for row in range(20, 80):
+        if not 48 <= row < 54:  # the gap the pen left
+            col = 100 - (row - 20) // 2  # slanted: the halves barely share columns
+            ink[row, col : col + 6] = 1.0
+    assert len(split(ink)) == 1
+
+
+def test_a_one_beside_a_seven_is_two_digits():
+    ink = bars((20, 28))
+    ink[20:26, 40:90] = 1.0  # the 7's bar
+    for row in range(26, 80):  # and its stroke down to the left
+        col = 88 - (row - 26) * 33 // 54
+        ink[row, col - 4 : col + 2] = 1.0
+    parts = split(ink)
+    assert len(parts) == 2
+    assert parts[0][20:80, 20:28].all() and parts[1][20:26, 40:90].all()
 
 
 def always_sure(images):
