@@ -101,20 +101,25 @@ def _composition(rng) -> list[np.ndarray]:
     return parts
 
 
-def _glyph_ink(char: str, font: str, size: int = 120, weight: int = 0) -> np.ndarray | None:
-    """One typeset glyph's ink, cropped: (h, w) bool ndarray; None when the font lacks it."""
+def glyph_ink(char: str, font: str, size: int = 120) -> np.ndarray | None:
+    """One glyph typeset at ``size`` px: (h, w) bool ndarray cropped to its ink; None when it has almost none."""
     from PIL import Image, ImageDraw, ImageFont
 
-    face = ImageFont.truetype(font, size)
-    if face.getmask(char).getbbox() == face.getmask("\uffff").getbbox():
-        return None  # drawn as the font's "missing" box
     image = Image.new("L", (2 * size, 2 * size))
-    ImageDraw.Draw(image).text((size // 2, size // 4), char, fill=255, font=face, stroke_width=weight, stroke_fill=255)
+    ImageDraw.Draw(image).text((size // 2, size // 4), char, fill=255, font=ImageFont.truetype(font, size))
     ink = np.asarray(image) > 127
     if ink.sum() < 20:
         return None
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _font_has(char: str, font: str, size: int = 120) -> bool:
+    """Whether ``font`` draws ``char`` as itself, not as its "missing" box."""
+    from PIL import ImageFont
+
+    face = ImageFont.truetype(font, size)
+    return face.getmask(char).getbbox() != face.getmask("\uffff").getbbox()
 
 
 def glyph_shapes(chars: list[str] | None = None, fonts: list[str] | None = None) -> list[np.ndarray]:
@@ -129,7 +134,7 @@ def glyph_shapes(chars: list[str] | None = None, fonts: list[str] | None = None)
     if chars is None:
         symbols = [chr(c) for lo, hi in SYMBOL_BLOCKS for c in range(lo, hi + 1) if chr(c) not in SYMBOL_DIGIT_LIKE]
         chars = LETTERS + symbols
-    shapes = (_glyph_ink(char, font) for font in fonts for char in chars)
+    shapes = (glyph_ink(char, font) for font in fonts for char in chars if _font_has(char, font))
     return [ink for ink in shapes if ink is not None and min(ink.shape) > 2]
 
 
@@ -145,13 +150,18 @@ def _pen_lines(strokes: list[np.ndarray], rng, canvas: int) -> tuple[np.ndarray,
     lo, span = points.min(0), max(np.ptp(points, 0).max(), 1e-6)
     brush = rng.uniform(0.04, 0.16) * canvas
     size = canvas - 2 * brush - 2
+    return centre_lines([(stroke - lo) / span * size + brush + 1 for stroke in moved], canvas), brush
+
+
+def centre_lines(strokes: list[np.ndarray], canvas: int) -> np.ndarray:
+    """(canvas, canvas) bool ndarray: one-pixel lines along each stroke's (row, col) points, in canvas pixels."""
     skeleton = np.zeros((canvas, canvas), bool)
-    for stroke in moved:
-        p = np.clip(np.round((stroke - lo) / span * size + brush + 1).astype(int), 0, canvas - 1)
+    for stroke in strokes:
+        p = np.clip(np.round(stroke).astype(int), 0, canvas - 1)
         for (r0, c0), (r1, c1) in zip(p, p[1:]):
             skeleton[line(r0, c0, r1, c1)] = True
         skeleton[p[0][0], p[0][1]] = True
-    return skeleton, brush
+    return skeleton
 
 
 def glyph_drawing(ink: np.ndarray, rng, canvas: int = CANVAS) -> np.ndarray:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from skimage.draw import line
 from skimage.morphology import skeletonize
 from skimage.transform import resize
 
 from digits.config import CANVAS_SIZE
+from digits.doodles import centre_lines, glyph_ink
 from digits.redraw import render_digit, stroke_rgba
 
 # Letters that read as a digit in someone's hand: 0 (O o Q D), 1 (I l i j J T), 2 (Z z), 5 (S s),
@@ -87,17 +87,6 @@ SHAPES = {
 }
 
 
-def _centre_lines(strokes: list[np.ndarray], canvas: int) -> np.ndarray:
-    """One-pixel lines along each stroke's points (canvas pixels, (row, col))."""
-    skeleton = np.zeros((canvas, canvas), bool)
-    for stroke in strokes:
-        p = np.clip(np.round(stroke).astype(int), 0, canvas - 1)
-        for (r0, c0), (r1, c1) in zip(p, p[1:]):
-            skeleton[line(r0, c0, r1, c1)] = True
-        skeleton[p[0][0], p[0][1]] = True
-    return skeleton
-
-
 def _place(strokes: list[np.ndarray], rng, canvas: int) -> tuple[list[np.ndarray], float]:
     """Jitter, rotate and stretch unit-square strokes, then scale and move them onto the canvas."""
     points = np.concatenate(strokes)
@@ -125,19 +114,12 @@ def shape(kind: str, seed: int, canvas: int = CANVAS_SIZE) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     strokes, brush = _place(SHAPES[kind](rng), rng, canvas)
-    return stroke_rgba(_centre_lines(strokes, canvas), brush)
+    return stroke_rgba(centre_lines(strokes, canvas), brush)
 
 
 def glyph(letter: str, font: str, size: int = 160) -> np.ndarray:
     """The centre lines of one typeset letter: (h, w) bool ndarray, cropped to the letter."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    face = ImageFont.truetype(font, size)
-    image = Image.new("L", (2 * size, 2 * size))
-    ImageDraw.Draw(image).text((size // 2, size // 4), letter, fill=255, font=face)
-    ink = np.asarray(image) > 127
-    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
-    return skeletonize(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    return skeletonize(glyph_ink(letter, font, size))
 
 
 def letter(char: str, font: str, seed: int, canvas: int = CANVAS_SIZE) -> np.ndarray:
@@ -183,7 +165,7 @@ def crossed_out(digit: np.ndarray, seed: int, canvas: int = CANVAS_SIZE) -> np.n
     n = int(rng.integers(6, 12))  # back and forth across the digit, top to bottom
     zig = np.stack([np.linspace(rows[0], rows[-1], n) + rng.normal(0, 3, n),
                     np.where(np.arange(n) % 2, cols[-1], cols[0]) + rng.normal(0, 5, n)], axis=1)
-    over = stroke_rgba(_centre_lines([zig], canvas), brush)
+    over = stroke_rgba(centre_lines([zig], canvas), brush)
     drawn[..., 3] = np.maximum(drawn[..., 3], over[..., 3])
     return drawn
 
