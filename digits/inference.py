@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +96,13 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     path = Path(path) if path is not None else model_dir(config.DEFAULT_MODEL)
     if path.is_dir():
         path = path / config.MODEL_FILE
-    # One detector, shared by every model (written by `python -m digits.detector`).
-    return Classifier(load_model(path), name=path.parent.name, not_a_digit=detector.load())
+    return Classifier(load_model(path), name=path.parent.name, not_a_digit=_shared_detector())
+
+
+@functools.cache
+def _shared_detector() -> detector.Detector | None:
+    """The not-a-digit detector (`python -m digits.detector` writes it), loaded once for every model."""
+    return detector.load()
 
 
 # The network is "unsure" below this top probability, or when the runner-up
