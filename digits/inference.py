@@ -48,9 +48,27 @@ class Classifier:
         not_digit : (N,) bool ndarray
             All False when the classifier has no not-a-digit detector.
         """
+        probs, margins = self.read_margins(images)
+        return probs, margins > 0
+
+    def read_margins(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities, and how far each image is past the not-a-digit threshold.
+
+        Parameters
+        ----------
+        images : (N, 28, 28) float32 ndarray in [0, 1]
+
+        Returns
+        -------
+        probs : (N, 10) float32 ndarray
+        margins : (N,) float32 ndarray
+            The detector's logit less its threshold (positive: not a digit); -inf
+            when the classifier has no detector. A `digits.segment.Read`.
+        """
         probs, odd = (out.numpy() for out in self._probs_and_oddness(images))
-        flags = np.zeros(len(images), bool) if self.detector is None else odd > self.detector.threshold
-        return probs, flags
+        if self.detector is None:
+            return probs, np.full(len(images), -np.inf, np.float32)
+        return probs, odd - np.float32(self.detector.threshold)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities.
@@ -181,7 +199,7 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     steps = preprocess_steps(rgba)
     if steps is None:
         return None
-    pieces = read_digits(steps.ink, classifier.predict_proba)
+    pieces = read_digits(steps.ink, classifier.read_margins)
     parts = [s for s in map(ink_steps, pieces) if s is not None] if len(pieces) > 1 else []
     parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, prepared and read once
     probs, flags = classifier.read(np.stack([steps.centred] + [p.centred for p in parts]))

@@ -60,8 +60,21 @@ WIDE_COST = 4.0
 # A bit narrower than this many times its height, read as anything but a 1, costs this per unit narrower.
 NARROW = 0.4
 NARROW_COST = 10.0
+# A candidate the not-a-digit detector calls odd (two touching digits read as one often are) costs this
+# much per unit of its logit above ODD_FROM below the detector's threshold.
+ODD_COST = 0.5
+ODD_FROM = -2.0
 
-PredictProba = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) float32 -> (N, 10) probabilities
+# (N, 28, 28) float32 -> (N, 10) probabilities and (N,) not-a-digit margins: the detector's logit less its
+# threshold (positive: not a digit; -inf without a detector). `digits.inference.Classifier.read_margins`.
+Read = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def probabilities_only(predict_proba: Callable[[np.ndarray], np.ndarray]) -> Read:
+    """A `Read` from a classifier without a not-a-digit detector: every margin -inf."""
+    def read(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return predict_proba(images), np.full(len(images), -np.inf, np.float32)
+    return read
 
 
 def _groups(mask: np.ndarray):
@@ -202,7 +215,7 @@ def _paths(stroke: np.ndarray, group: dict) -> list[np.ndarray]:
     return list(np.maximum.accumulate(np.array(full), axis=0)) if full else []
 
 
-def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
+def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
     """The ink of each digit, left to right, the split chosen by how surely the classifier reads it.
 
     The ink is cut into bits: its connected pieces, grouped into digit candidates,
@@ -210,7 +223,8 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
     ``MAX_BITS`` neighbouring bits is a candidate digit, read in one batch; the
     split kept is the one with the highest sum of log top-probabilities, less
     ``CUT_COST`` for each cut through a piece, ``JOIN_COST`` for each join of
-    pieces, and ``WIDE_COST`` for digits far wider than tall.
+    pieces, ``WIDE_COST`` for digits far wider than tall, and ``ODD_COST`` for
+    candidates the not-a-digit detector doubts (two touching digits read as one).
     Ink that is plausibly one digit (one piece no wider than ``ONE_DIGIT_WIDTH``
     times its height) is returned whole without asking the classifier.
 
@@ -218,9 +232,9 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
     ----------
     ink : (H, W) float ndarray in [0, 1]
         The canvas's alpha channel (`digits.preprocess.ink_from_canvas`).
-    predict_proba : callable
-        (N, 28, 28) float32 images in [0, 1] -> (N, 10) class probabilities
-        (`digits.inference.Classifier.predict_proba`).
+    read : callable
+        (N, 28, 28) float32 images in [0, 1] -> (N, 10) class probabilities and (N,)
+        not-a-digit margins (`Read`; `digits.inference.Classifier.read_margins`).
 
     Returns
     -------
@@ -267,9 +281,10 @@ def read_digits(ink: np.ndarray, predict_proba: PredictProba, threshold: float =
             runs.append((i, j))
             images.append(place_centred(fit_box(_shrunk(digit))))
             shapes.append(_upright(digit > threshold))
-    probs = predict_proba(np.clip(np.stack(images), 0.0, 1.0).astype(np.float32))
+    probs, margins = read(np.clip(np.stack(images), 0.0, 1.0).astype(np.float32))
     shapes = np.array(shapes)
     scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(shapes - WIDE, 0)
+    scores -= ODD_COST * np.maximum(margins - ODD_FROM, 0)
     # Only a 1 is that thin: a thin sliver read as another digit is most likely a piece of one.
     scores -= NARROW_COST * np.maximum(NARROW - shapes, 0) * (probs.argmax(axis=1) != 1)
     # A digit ending inside a piece cuts it.

@@ -102,3 +102,18 @@ def test_read_canvas_flags_a_square_and_gives_no_number():
     reading = read_canvas(load_classifier(), shape("square", 3))
     assert reading.not_a_digit and reading.number == ""
     assert reading.probs.shape == (10,)
+
+
+def test_read_margins_are_the_detectors_logit_less_its_threshold_and_flag_above_zero():
+    from digits import detector
+
+    images = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+    bare = Classifier(network.build("seed"), name="seed")
+    probs, margins = bare.read_margins(images)
+    assert probs.shape == (4, 10) and np.isneginf(margins).all()
+    assert not bare.read(images)[1].any()
+    odd = detector.Detector(detector.build(), threshold=0.25)
+    judged = Classifier(bare.model, name="seed", not_a_digit=odd)
+    probs, margins = judged.read_margins(images)
+    np.testing.assert_allclose(margins, odd.scores(images) - 0.25, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(judged.read(images)[1], margins > 0)

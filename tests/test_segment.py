@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digits.segment import read_digits
+from digits.segment import probabilities_only, read_digits
 
 
 def bars(*columns, height=(20, 80), size=(100, 200)):
@@ -27,7 +27,7 @@ def confident_on_one_bar(images):
 
 def split(ink):
     """read_digits with a classifier sure of any single stroke, as a person reads bars."""
-    return read_digits(ink, confident_on_one_bar)
+    return read_digits(ink, probabilities_only(confident_on_one_bar))
 
 
 def test_blank_ink_has_no_digits():
@@ -101,7 +101,7 @@ def never_called(images):
 def test_read_digits_cuts_touching_digits_where_the_classifier_reads_them_surely():
     ink = bars((20, 30), (90, 100))
     ink[48:52, 30:90] = 1.0
-    parts = read_digits(ink, confident_on_one_bar)
+    parts = read_digits(ink, probabilities_only(confident_on_one_bar))
     assert len(parts) == 2
     assert parts[0][20:80, 20:30].all() and not parts[0][:, 90:100].any()
     assert parts[1][20:80, 90:100].all() and not parts[1][:, 20:30].any()
@@ -113,21 +113,21 @@ def test_read_digits_keeps_a_wide_digit_whole_when_the_classifier_reads_it_surel
     rows, cols = np.ogrid[:100, :200]
     ring = ((rows - 50) / 30) ** 2 + ((cols - 100) / 34) ** 2  # 1.13 times wider than tall
     ink[(ring > 0.7) & (ring < 1.0)] = 1.0
-    assert len(read_digits(ink, always_sure)) == 1
+    assert len(read_digits(ink, probabilities_only(always_sure))) == 1
 
 
 def test_read_digits_reads_one_narrow_digit_without_the_classifier():
     ink = bars((40, 50), height=(30, 80))
     ink[10:15, 40:70] = 1.0  # a 5's bar, drawn apart
-    parts = read_digits(ink, never_called)
+    parts = read_digits(ink, probabilities_only(never_called))
     assert len(parts) == 1
     np.testing.assert_array_equal(parts[0], ink)
 
 
 def test_read_digits_keeps_separate_digits_apart():
     ink = bars((10, 20), (60, 70), (120, 130))
-    assert len(read_digits(ink, always_sure)) == 3
-    assert read_digits(np.zeros((50, 50), np.float32), never_called) == []
+    assert len(read_digits(ink, probabilities_only(always_sure))) == 3
+    assert read_digits(np.zeros((50, 50), np.float32), probabilities_only(never_called)) == []
 
 
 def sure_of_one_straight_stroke(images):
@@ -149,8 +149,25 @@ def test_read_digits_cuts_touching_slanted_digits_along_their_slant():  # no str
             col = left + (70 - row)  # leaning right, one column a row
             ink[row, col : col + 8] = 1.0
     ink[49:51, 60:110] = 1.0  # a thin joint from one to the other
-    parts = read_digits(ink, sure_of_one_straight_stroke)
+    parts = read_digits(ink, probabilities_only(sure_of_one_straight_stroke))
     assert len(parts) == 2
     assert parts[0][30:70, 40:50].any() and not parts[0][30:35, 110:130].any()
     assert parts[1][30:35, 110:130].any() and not parts[1][65:70, 40:50].any()
+    np.testing.assert_array_equal(sum(parts), ink)
+
+
+def test_read_digits_splits_what_the_detector_says_is_no_digit():  # a touching pair the reader is sure of
+    ink = np.zeros((100, 200), np.float32)
+    rows, cols = np.ogrid[:100, :200]
+    ring = ((rows - 50) / 30) ** 2 + ((cols - 100) / 34) ** 2  # 1.13 times wider than tall: kept whole when sure
+    ink[(ring > 0.7) & (ring < 1.0)] = 1.0
+
+    def sure_but_doubts_wide_ink(images):
+        """Sure of everything; the detector doubts anything inked over more than 16 of its 28 columns."""
+        widths = np.array([np.ptp(np.flatnonzero(image.max(0) > 0.5)) + 1 for image in images])
+        return always_sure(images), np.where(widths > 16, 6.0, -6.0).astype(np.float32)
+
+    assert len(read_digits(ink, probabilities_only(always_sure))) == 1
+    parts = read_digits(ink, sure_but_doubts_wide_ink)
+    assert len(parts) == 2
     np.testing.assert_array_equal(sum(parts), ink)
