@@ -5,7 +5,7 @@
 Fills a fresh database (a temporary SQLite file by default; ``--postgres``
 starts a throwaway PostgreSQL server, ``--url`` uses yours) with N drawings
 shaped like real ones (sparse 28x28 inputs, ~3 KB canvas PNGs, about 2 % read
-wrong), then prints the median time of each query a page makes, next to a
+wrong, 3 % labelled not a digit), then prints the median time of each query a page makes, next to a
 single-row SELECT in the same run, and, for contrast, the old way: loading
 every row.
 """

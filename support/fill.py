@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import sqlalchemy as sa
 
-from digits import store
+from digits import config, store
 
 MODEL = "strong"
+# Shares as a class's drawings have them: labelled not a digit (letters, smileys, scribbles), of those
+# flagged by the reader, and of digits wrongly flagged.
+NOT_A_DIGIT, CAUGHT, FALSE_FLAG = 0.03, 0.9, 0.01
 
 
 def sample_pngs(rng: np.random.Generator, count: int = 16) -> list[bytes]:
@@ -28,7 +31,7 @@ def sample_pngs(rng: np.random.Generator, count: int = 16) -> list[bytes]:
 
 
 def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000) -> None:
-    """N drawings and their readings by MODEL, inserted a chunk per transaction (executemany)."""
+    """N drawings (3 % labelled not a digit) and their readings by MODEL, a chunk per transaction (executemany)."""
     rng = np.random.default_rng(seed)
     pngs = sample_pngs(rng)
     eye = np.eye(10, dtype=np.float32)
@@ -36,12 +39,15 @@ def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000) -> None:
         size = min(chunk, n - start)
         ink = rng.random((size, 28, 28), dtype=np.float32)
         images = np.where(rng.random((size, 28, 28)) < 0.2, ink, 0).astype(np.float32)  # ~20 % ink, like MNIST
-        labels = rng.integers(0, 10, size)
+        labels = rng.integers(0, 10, size)  # the digit the reader names, for a non-digit too
+        odd = rng.random(size) < NOT_A_DIGIT
+        flagged = rng.random(size) < np.where(odd, CAUGHT, FALSE_FLAG)
         predicted = np.where(rng.random(size) < 0.02, (labels + rng.integers(1, 10, size)) % 10, labels)
         squeezed = rng.random(size) < 0.5
         naive = np.where(rng.random(size) < 0.3, (labels + 1) % 10, labels)
         rows = [dict(id=start + k + 1, created=1.7e9 + start + k, session=f"s{(start + k) // 40}", model=MODEL,
-                     label=int(labels[k]), predicted=int(predicted[k]), probs=eye[predicted[k]].tobytes(),
+                     label=config.NOT_A_DIGIT if odd[k] else int(labels[k]), flagged=bool(flagged[k]),
+                     predicted=int(predicted[k]), probs=eye[predicted[k]].tobytes(),
                      image=images[k].tobytes(), canvas_png=pngs[k % len(pngs)],
                      squeezed=images[k].tobytes() if squeezed[k] else None) for k in range(size)]
         readings = [dict(model=MODEL, drawing_id=r["id"], predicted=r["predicted"], probs=r["probs"],
