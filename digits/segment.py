@@ -60,9 +60,11 @@ WIDE_COST = 4.0
 # A bit narrower than this many times its height, read as anything but a 1, costs this per unit narrower.
 NARROW = 0.4
 NARROW_COST = 10.0
-# A candidate the not-a-digit detector calls odd (two touching digits read as one often are) costs this
-# much per unit of its logit above ODD_FROM below the detector's threshold.
-ODD_COST = 0.5
+# When the ink is in several groups side by side (a row of digits), a candidate the not-a-digit detector
+# doubts (two touching digits read as one often are) costs this much per unit of its logit above ODD_FROM
+# below the detector's threshold. Ink in one group goes without: a heart or a scribble cut into
+# digit-like pieces would read as a number instead of no digit.
+ODD_COST = 1.0
 ODD_FROM = -2.0
 
 # (N, 28, 28) float32 -> (N, 10) probabilities and (N,) not-a-digit margins: the detector's logit less its
@@ -223,8 +225,9 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
     ``MAX_BITS`` neighbouring bits is a candidate digit, read in one batch; the
     split kept is the one with the highest sum of log top-probabilities, less
     ``CUT_COST`` for each cut through a piece, ``JOIN_COST`` for each join of
-    pieces, ``WIDE_COST`` for digits far wider than tall, and ``ODD_COST`` for
-    candidates the not-a-digit detector doubts (two touching digits read as one).
+    pieces, ``WIDE_COST`` for digits far wider than tall, and, in ink of several
+    groups, ``ODD_COST`` for candidates the not-a-digit detector doubts (two
+    touching digits read as one).
     Ink that is plausibly one digit (one piece no wider than ``ONE_DIGIT_WIDTH``
     times its height) is returned whole without asking the classifier.
 
@@ -284,7 +287,8 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
     probs, margins = read(np.clip(np.stack(images), 0.0, 1.0).astype(np.float32))
     shapes = np.array(shapes)
     scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(shapes - WIDE, 0)
-    scores -= ODD_COST * np.maximum(margins - ODD_FROM, 0)
+    if len(groups) > 1:
+        scores -= ODD_COST * np.maximum(margins - ODD_FROM, 0)
     # Only a 1 is that thin: a thin sliver read as another digit is most likely a piece of one.
     scores -= NARROW_COST * np.maximum(NARROW - shapes, 0) * (probs.argmax(axis=1) != 1)
     # A digit ending inside a piece cuts it.

@@ -156,10 +156,10 @@ def test_read_digits_cuts_touching_slanted_digits_along_their_slant():  # no str
     np.testing.assert_array_equal(sum(parts), ink)
 
 
-def test_read_digits_splits_what_the_detector_says_is_no_digit():  # a touching pair the reader is sure of
-    ink = np.zeros((100, 200), np.float32)
-    rows, cols = np.ogrid[:100, :200]
-    ring = ((rows - 50) / 30) ** 2 + ((cols - 100) / 34) ** 2  # 1.13 times wider than tall: kept whole when sure
+def test_in_a_row_of_digits_read_digits_splits_what_the_detector_says_is_no_digit():  # a touching pair
+    ink = np.zeros((100, 260), np.float32)
+    rows, cols = np.ogrid[:100, :260]
+    ring = ((rows - 50) / 30) ** 2 + ((cols - 160) / 34) ** 2  # 1.13 times wider than tall: kept whole when sure
     ink[(ring > 0.7) & (ring < 1.0)] = 1.0
 
     def sure_but_doubts_wide_ink(images):
@@ -167,7 +167,10 @@ def test_read_digits_splits_what_the_detector_says_is_no_digit():  # a touching 
         widths = np.array([np.ptp(np.flatnonzero(image.max(0) > 0.5)) + 1 for image in images])
         return always_sure(images), np.where(widths > 16, 6.0, -6.0).astype(np.float32)
 
-    assert len(read_digits(ink, probabilities_only(always_sure))) == 1
+    # Alone, the ring is one group: a doubted drawing in one piece is not cut into digit-like pieces.
+    assert len(read_digits(ink, sure_but_doubts_wide_ink)) == 1
+    ink[20:80, 40:50] = 1.0  # a 1 to its left: now a row of digits
+    assert len(read_digits(ink, probabilities_only(always_sure))) == 2
     parts = read_digits(ink, sure_but_doubts_wide_ink)
-    assert len(parts) == 2
+    assert len(parts) == 3
     np.testing.assert_array_equal(sum(parts), ink)
