@@ -95,6 +95,8 @@ def run(db: store.Store, n: int, repeat: int) -> None:
         "page, one session": lambda: store.page(db, MODEL, Scope(session="s100")),
         "page of 50, the delete list": lambda: store.page(db, MODEL, limit=50),
         "since(N - 30)": lambda: store.since(db, n - 30),
+        "fingerprint, lesson of 1,500": lambda: store.fingerprint(db, n - 1500, n),
+        "fingerprint, every drawing": lambda: store.fingerprint(db, 0, n),
         "count_unread": lambda: store.count_unread(db, MODEL),
     }
     results = {name: median_ms(call, repeat) for name, call in timings.items()}

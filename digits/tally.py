@@ -1,4 +1,8 @@
-"""The Class page's running totals: updated from the drawings added since the last refresh, never recounted."""
+"""The Class page's running totals: updated from the drawings added since the last refresh.
+
+They are recounted only when a drawing already counted was relabelled or
+deleted, which `Tally.fingerprint` against `digits.store.fingerprint` tells.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class Tally:
     false_alarms: int = 0  # drawings labelled as digits that the network flagged as not one
     sessions: set[str] = field(default_factory=set)  # anonymous ids of the students who labelled
     mistakes: list[tuple[int, int, int]] = field(default_factory=list)  # (id, drawn, read) of digits, newest first
+    check: int = 0  # the sum of id x (label + 1) over the drawings counted (`digits.store.fingerprint`)
 
     @property
     def digits(self) -> int:
@@ -36,6 +41,10 @@ class Tally:
     @property
     def right(self) -> int:
         return int(np.trace(self.confusion))
+
+    def fingerprint(self) -> tuple[int, int]:
+        """(drawings counted, sum of id x (label + 1)): what `digits.store.fingerprint` finds while none changed."""
+        return self.drawings, self.check
 
 
 def add_rows(tally: Tally, rows: list[tuple[int, str, int, int, bool | None]]) -> Tally:
@@ -54,11 +63,14 @@ def add_rows(tally: Tally, rows: list[tuple[int, str, int, int, bool | None]]) -
     >>> t = add_rows(t, [(3, "a", NOT_A_DIGIT, 0, True), (4, "c", NOT_A_DIGIT, 8, None), (5, "c", 1, 1, None)])
     >>> t.drawings, t.digits, t.right, t.not_digits, t.caught, t.false_alarms, len(t.sessions), t.last_id
     (5, 3, 2, 2, 1, 1, 3, 5)
+    >>> t.fingerprint()  # 1 x 8 + 2 x 5 + 3 x 11 + 4 x 11 + 5 x 2
+    (5, 105)
     """
     for drawing_id, session, label, predicted, flagged in rows:
         if drawing_id <= tally.last_id:
             continue
         tally.sessions.add(session)
+        tally.check += drawing_id * (label + 1)
         if label == NOT_A_DIGIT:
             tally.not_digits += 1
             tally.caught += bool(flagged)

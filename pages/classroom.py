@@ -24,9 +24,11 @@ else:
 @st.fragment(run_every="3s")
 def live() -> None:
     lesson = ui.or_explain(store.current_lesson, db)  # read each time: the teacher may start one anywhere
+    after = lesson.after_id if lesson else 0
     counted = st.session_state.get("tally")
-    if counted is None or counted.lesson != (lesson and lesson.id):
-        counted = tally.Tally(lesson=lesson and lesson.id, last_id=lesson.after_id if lesson else 0)
+    if counted is None or counted.lesson != (lesson and lesson.id) or (  # a counted drawing relabelled or deleted
+            ui.or_explain(store.fingerprint, db, after, counted.last_id) != counted.fingerprint()):
+        counted = tally.Tally(lesson=lesson and lesson.id, last_id=after)
     while True:  # only the drawings added since the last refresh; a projector's first one catches up
         rows = ui.or_explain(store.since, db, counted.last_id, limit=5000)
         tally.add_rows(counted, rows)

@@ -215,6 +215,21 @@ def test_the_class_tally_reads_only_the_drawings_added_since_its_last_refresh(db
     assert projector.metric[0].value == "4" and newer > first[-1]
 
 
+def test_the_class_tally_is_recounted_when_a_counted_drawing_is_relabelled_or_deleted(db):
+    ids = [add(db, 1, read=1, session="a"), add(db, 7, read=1, session="b"), add(db, 2, read=2, session="b")]
+    projector = run_page("classroom")
+    assert [m.value for m in projector.metric[:3]] == ["3", "67%", "2"]
+    assert store.relabel(db, ids[1], 1, session=None)  # the "7" was a 1 after all
+    projector.run()
+    assert [m.value for m in projector.metric[:3]] == ["3", "100%", "2"]
+    assert store.relabel(db, ids[2], config.NOT_A_DIGIT, session=None)
+    projector.run()
+    assert [m.value for m in projector.metric] == ["3", "100%", "2", "1", "0 of 1", "0"]
+    assert store.delete(db, [ids[0]], session=None) == 1
+    projector.run()
+    assert [m.value for m in projector.metric] == ["2", "100%", "1", "1", "0 of 1", "0"]
+
+
 def test_a_connections_drawings_secret_puts_the_class_in_that_database(db, tmp_path):
     elsewhere = tmp_path / "shared" / "class.sqlite"
     elsewhere.parent.mkdir()

@@ -227,3 +227,22 @@ def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
     assert store.export_npz(db, tmp_path / "none.npz", Scope(session="nobody")) == 0
     with np.load(tmp_path / "none.npz") as npz:
         assert npz["images"].shape == (0, 28, 28) and npz["labels"].shape == (0,)
+
+
+def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_changes(db):
+    from digits import tally
+
+    rows = random_class(db, n=30)
+    ids = [r["id"] for r in rows]
+    counted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[4]), store.since(db, ids[4]))
+    assert store.fingerprint(db, ids[4], counted.last_id) == counted.fingerprint() == (
+        25, sum(i * (r["label"] + 1) for i, r in zip(ids[5:], rows[5:])))
+    assert store.fingerprint(db, ids[-1], ids[-1]) == (0, 0)
+    store.relabel(db, ids[2], (rows[2]["label"] + 1) % 11, session=None)  # before the range: no change
+    assert store.fingerprint(db, ids[4], counted.last_id) == counted.fingerprint()
+    store.relabel(db, ids[10], (rows[10]["label"] + 1) % 11, session=None)
+    assert store.fingerprint(db, ids[4], counted.last_id) != counted.fingerprint()
+    recounted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[4]), store.since(db, ids[4]))
+    assert store.fingerprint(db, ids[4], recounted.last_id) == recounted.fingerprint()
+    store.delete(db, [ids[20]], session=None)
+    assert store.fingerprint(db, ids[4], recounted.last_id)[0] == 24 != recounted.fingerprint()[0]

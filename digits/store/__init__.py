@@ -44,6 +44,7 @@ from digits.store.queries import (  # noqa: F401
     Summary,
     canvases,
     count_unread,
+    fingerprint,
     images,
     page,
     read_all,

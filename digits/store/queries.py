@@ -225,6 +225,20 @@ def since(db: Store, after_id: int, *, limit: int = 5000) -> list[tuple[int, str
 
 
 
+@_guarded("could not read the drawings")
+def fingerprint(db: Store, after_id: int, upto_id: int) -> tuple[int, int]:
+    """How many drawings with ``after_id`` < id <= ``upto_id`` are stored, and the sum of id x (label + 1).
+
+    A running count of those drawings (`digits.tally.Tally`) holds the same two
+    numbers; a relabel or a delete among them makes them differ. A range scan
+    of the primary key over those rows only, not the whole store.
+    """
+    d = drawings.c
+    with _transaction(db) as conn:
+        count, check = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(d.id * (d.label + 1)), 0))
+                                    .where(d.id > after_id, d.id <= upto_id)).one()
+    return int(count), int(check)
+
 
 def _by_id(db: Store, column: sa.Column, ids: Sequence[int]) -> dict[int, bytes]:
     ids = [int(i) for i in ids]
