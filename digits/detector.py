@@ -8,9 +8,12 @@ against generated non-digits (`digits.doodles`: curves, polylines,
 compositions of rings, dots and bars, letters and Unicode symbols). Its
 threshold is set on held-out training digits only, so that a chosen share of
 real digits (`FALSE_FLAG_RATE`) is flagged; no benchmark drawing is involved.
-One detector serves every model: it reads pixels, not a model's features.
+Two such networks, trained alike from different seeds, are averaged (their
+logits, in one model): measured, the pair flags 95.9 % of the non-digit
+benchmark against one network's 94.4 %. One detector serves every model: it
+reads pixels, not a model's features.
 
-    python -m digits.detector            # make the data, train, write model/not_a_digit.keras (~10 min, 2 cores)
+    python -m digits.detector            # make the data, train, write model/not_a_digit.keras (~20 min, 2 cores)
     python -m digits.detector --dry-run  # seconds: a tiny run that writes nothing
 """
 
@@ -34,7 +37,7 @@ THRESHOLD_FILE = config.MODEL_DIR / "not_a_digit.json"
 FALSE_FLAG_RATE = 0.002
 
 
-def build() -> keras.Model:
+def build(name: str = "not_a_digit") -> keras.Model:
     """The detector: (N, 28, 28, 1) images in [0, 1] -> (N, 1) logit of "not a digit"."""
     inputs = keras.Input((config.IMAGE_SIZE, config.IMAGE_SIZE, 1))
     x = keras.layers.Conv2D(32, 3, activation="relu")(inputs)  # (N, 26, 26, 32)
@@ -45,7 +48,7 @@ def build() -> keras.Model:
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(64, activation="relu")(x)
     x = keras.layers.Dropout(0.3)(x)
-    return keras.Model(inputs, keras.layers.Dense(1)(x), name="not_a_digit")
+    return keras.Model(inputs, keras.layers.Dense(1)(x), name=name)
 
 
 @dataclass(frozen=True)
@@ -141,18 +144,33 @@ def distort(images: np.ndarray, seed: int) -> np.ndarray:
     return np.clip(out, 0, 1)
 
 
-def train(data: TrainingData, epochs: int, seed: int, rate: float = FALSE_FLAG_RATE) -> Detector:
-    """Fit the detector, the two classes weighed equally, and set its threshold on the held-out digits."""
+def train(data: TrainingData, epochs: int, seed: int, members: int = 1, rate: float = FALSE_FLAG_RATE) -> Detector:
+    """Fit ``members`` detectors (seeds ``seed``, ``seed + 1``, ...), average their logits, and set the
+    threshold on the held-out digits."""
+    model = average([_fit(data, epochs, seed + k) for k in range(members)])
+    held = Detector(model, 0.0).scores(data.held_out)
+    return Detector(model, float(np.quantile(held, 1 - rate)))
+
+
+def average(models: list[keras.Model]) -> keras.Model:
+    """One model whose logit is the mean of ``models``' logits (one model: itself)."""
+    if len(models) == 1:
+        return models[0]
+    inputs = keras.Input((config.IMAGE_SIZE, config.IMAGE_SIZE, 1))
+    return keras.Model(inputs, keras.layers.Average()([m(inputs) for m in models]), name="not_a_digit")
+
+
+def _fit(data: TrainingData, epochs: int, seed: int) -> keras.Model:
+    """One detector fitted to ``data`` and a distorted copy of it, the two classes weighed equally."""
     keras.utils.set_random_seed(seed)
-    model = build()
+    model = build(f"not_a_digit_{seed}")
     model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True),
                   metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)])
     x, y = np.concatenate([data.x, distort(data.x, seed)]), np.r_[data.y, data.y]
     share = y.mean()
     weights = {0: 0.5 / (1 - share), 1: 0.5 / share}
     model.fit(x[..., None], y, epochs=epochs, batch_size=128, shuffle=True, class_weight=weights, verbose=2)
-    held = Detector(model, 0.0).scores(data.held_out)
-    return Detector(model, float(np.quantile(held, 1 - rate)))
+    return model
 
 
 def save(detector: Detector, facts: dict) -> None:
@@ -170,6 +188,7 @@ def main() -> None:
     parser.add_argument("--redrawn", type=int, default=30_000, help="training digits also redrawn (default: 30000)")
     parser.add_argument("--held", type=int, default=5_000, help="training digits held out for the threshold "
                         "(default: 5000)")
+    parser.add_argument("--members", type=int, default=2, help="detectors averaged, each its own seed (default: 2)")
     parser.add_argument("--epochs", type=int, default=6, help="epochs (default: 6)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--dry-run", action="store_true", help="a seconds-long run on a few hundred images; "
@@ -185,12 +204,12 @@ def main() -> None:
         x_train, y_train = x_train[:2000], y_train[:2000]
     start = time.perf_counter()
     prepared = training_data(x_train, y_train, args.negatives, args.redrawn, args.held, args.seed)
-    detector = train(prepared, args.epochs, args.seed)
+    detector = train(prepared, args.epochs, args.seed, args.members)
     held = detector.flags(prepared.held_out).mean()
     print(f"threshold {detector.threshold:.2f}: {held:.2%} of {len(prepared.held_out):,} held-out digits flagged; "
           f"{time.perf_counter() - start:.0f} s in all")
     if not args.dry_run:
-        save(detector, {"negatives": args.negatives, "digits": int((prepared.y == 0).sum()),
+        save(detector, {"negatives": args.negatives, "members": args.members, "digits": int((prepared.y == 0).sum()),
                         "held_out": len(prepared.held_out), "false_flag_rate": FALSE_FLAG_RATE,
                         "epochs": args.epochs, "seed": args.seed})
         print(f"wrote {DETECTOR_FILE} ({DETECTOR_FILE.stat().st_size / 1024:.0f} kB) and {THRESHOLD_FILE}")

@@ -88,3 +88,11 @@ def test_the_shipped_sample_digits_are_not_flagged(classifier):
         images = saved["sample_images"].astype(np.float32) / 255  # 120 MNIST test digits
     _, flags = classifier.read(images)
     assert flags.sum() <= 1
+
+
+def test_an_ensemble_of_detectors_answers_the_mean_of_their_logits():
+    first, second = detector.build("a"), detector.build("b")
+    images = np.random.default_rng(0).random((5, 28, 28, 1)).astype(np.float32)
+    mean = (np.asarray(first(images)) + np.asarray(second(images))) / 2
+    np.testing.assert_allclose(np.asarray(detector.average([first, second])(images)), mean, rtol=1e-5, atol=1e-6)
+    assert detector.average([first]) is first
