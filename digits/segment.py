@@ -72,13 +72,6 @@ ODD_FROM = -2.0
 Read = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def probabilities_only(predict_proba: Callable[[np.ndarray], np.ndarray]) -> Read:
-    """A `Read` from a classifier without a not-a-digit detector: every margin -inf."""
-    def read(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return predict_proba(images), np.full(len(images), -np.inf, np.float32)
-    return read
-
-
 def _groups(mask: np.ndarray):
     """Connected pieces of ink grouped into digit candidates.
 

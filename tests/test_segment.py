@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from digits.segment import probabilities_only, read_digits
+from digits.segment import read_digits
+
+
+def probabilities_only(predict_proba):
+    """A stand-in classifier's `digits.segment.Read`: its probabilities, and no detector (every margin -inf)."""
+    return lambda images: (predict_proba(images), np.full(len(images), -np.inf, np.float32))
 
 
 def bars(*columns, height=(20, 80), size=(100, 200)):

@@ -224,7 +224,6 @@ def since(db: Store, after_id: int, *, limit: int = 5000) -> list[tuple[int, str
                                                    .where(d.id > after_id).order_by(d.id).limit(limit))]
 
 
-
 @_guarded("could not read the drawings")
 def fingerprint(db: Store, after_id: int, upto_id: int) -> tuple[int, int]:
     """How many drawings with ``after_id`` < id <= ``upto_id`` are stored, and the sum of id x (label + 1).
