@@ -44,7 +44,7 @@ def timings(classifier, canvases: np.ndarray, singles: list[np.ndarray]) -> None
     """read_digits' own time on single digits (150 per pen) and on the numbers, against one predict_proba."""
     one = _times_ms(classifier.predict_proba, [np.zeros((1, 28, 28), np.float32)] * 200)
     print(f"  timing: predict_proba (1 image) median {np.median(one):.2f} ms")
-    split = lambda canvas: segment.read_digits(canvas[..., 3].astype(np.float32) / 255, classifier.predict_proba)
+    split = lambda canvas: segment.read_digits(canvas[..., 3].astype(np.float32) / 255, classifier.read_margins)
     for name, times in (("single digits, both pens", _times_ms(split, np.concatenate(singles))),
                         ("numbers", _times_ms(split, canvases))):
         print(f"  timing: read_digits on {name}: median {np.median(times):.2f} ms "

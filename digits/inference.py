@@ -31,9 +31,12 @@ class Classifier:
             odd = not_a_digit.model(x, training=False)[:, 0] if not_a_digit else tf.zeros(tf.shape(x)[:1])
             return model(x, training=False), odd
 
+        # The concrete function of the one signature: calling it skips tf.function's argument binding and
+        # cache lookup, a third of a one-image call here (1.0 ms against 1.3-1.5 ms).
         self._forward = tf.function(
-            forward, input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 1], tf.float32)])
-        self.predict_proba(np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32))  # trace now
+            forward, input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 1], tf.float32)]
+        ).get_concrete_function()
+        self.predict_proba(np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32))  # warm up now
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities, and which images are not digits at all.
@@ -89,7 +92,7 @@ class Classifier:
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        return self._forward(images[..., None])
+        return self._forward(tf.constant(images[..., None]))
 
 
 def one_thread_per_op() -> bool:

@@ -248,6 +248,13 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
     labels, groups = _groups(mask)
     if groups is None or (len(groups) == 1 and _upright(mask) <= ONE_DIGIT_WIDTH):
         return [ink.astype(np.float32)]
+    if len(groups) == 1:
+        # Every split of one piece cuts it at least once, for at least CUT_COST: a whole read surely
+        # enough beats any split, and the cuts need not be found nor their pieces read (a wide 0).
+        whole = _crop(crop, mask, np.ones_like(mask))
+        probs, margins = read(np.clip(place_centred(fit_box(_shrunk(whole))), 0.0, 1.0)[None].astype(np.float32))
+        if _scores(probs, margins, np.array([_upright(mask)]), several=False)[0] > -CUT_COST:
+            return [ink.astype(np.float32)]
     owner = _nearest(labels)
     # Bits, left to right: (group index, cut on the left, cut on the right), a cut being a column per row.
     first, last = np.zeros(len(crop), int), np.full(len(crop), crop.shape[1])
@@ -279,11 +286,7 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
             shapes.append(_upright(digit > threshold))
     probs, margins = read(np.clip(np.stack(images), 0.0, 1.0).astype(np.float32))
     shapes = np.array(shapes)
-    scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(shapes - WIDE, 0)
-    if len(groups) > 1:
-        scores -= ODD_COST * np.maximum(margins - ODD_FROM, 0)
-    # Only a 1 is that thin: a thin sliver read as another digit is most likely a piece of one.
-    scores -= NARROW_COST * np.maximum(NARROW - shapes, 0) * (probs.argmax(axis=1) != 1)
+    scores = _scores(probs, margins, shapes, several=len(groups) > 1)
     # A digit ending inside a piece cuts it.
     scores -= np.array([(CUT_COST + CROSS_COST * bits[j - 1][4]) * (j < len(bits) and bits[j][0] == bits[j - 1][0])
                         for i, j in runs])
@@ -303,6 +306,31 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
         part[box] = np.where(_owned(bits[i:j], columns), crop, 0)
         parts.append(part)
     return parts
+
+
+def _scores(probs: np.ndarray, margins: np.ndarray, shapes: np.ndarray, several: bool) -> np.ndarray:
+    """Each candidate digit's own score: its log top-probability less the costs of its shape and oddness.
+
+    Parameters
+    ----------
+    probs : (N, 10) ndarray
+    margins : (N,) ndarray
+        Not-a-digit margins (`Read`).
+    shapes : (N,) ndarray
+        Each candidate's width over its height, upright (`_upright`).
+    several : bool
+        The ink is in several groups (a row of digits): the detector's doubt then costs ``ODD_COST``.
+
+    Returns
+    -------
+    (N,) float ndarray
+        At most 0; the cost of cutting and joining pieces is not included.
+    """
+    scores = np.log(probs.max(axis=1) + 1e-9) - WIDE_COST * np.maximum(shapes - WIDE, 0)
+    if several:
+        scores -= ODD_COST * np.maximum(margins - ODD_FROM, 0)
+    # Only a 1 is that thin: a thin sliver read as another digit is most likely a piece of one.
+    return scores - NARROW_COST * np.maximum(NARROW - shapes, 0) * (probs.argmax(axis=1) != 1)
 
 
 def _owned(bits: list, columns: np.ndarray) -> np.ndarray:
