@@ -5,6 +5,7 @@ import threading
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from digits import config, store
 from digits.store import Scope
@@ -229,9 +230,13 @@ def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
         assert npz["images"].shape == (0, 28, 28) and npz["labels"].shape == (0,)
 
 
-def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_changes(db):
+@pytest.mark.parametrize("wide", [False, True], ids=["key range", "index scan"])
+def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_changes(db, wide, monkeypatch):
     from digits import tally
+    from digits.store import queries
 
+    if wide:  # every range counts as wide: SQLite scans an index of id and label instead of the rows
+        monkeypatch.setattr(queries, "_WIDE_RANGE", 0)
     rows = random_class(db, n=30)
     ids = [r["id"] for r in rows]
     counted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[4]), store.since(db, ids[4]))
@@ -246,3 +251,21 @@ def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_chan
     assert store.fingerprint(db, ids[4], recounted.last_id) == recounted.fingerprint()
     store.delete(db, [ids[20]], session=None)
     assert store.fingerprint(db, ids[4], recounted.last_id)[0] == 24 != recounted.fingerprint()[0]
+
+
+def test_sqlite_fingerprints_a_wide_range_from_an_index_without_reading_the_rows(tmp_path):
+    from digits.store import queries
+
+    db = store.connect(tmp_path / "drawings.sqlite")
+    plans = []
+
+    @sa.event.listens_for(db.engine, "before_cursor_execute")
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT COUNT"):
+            plans.append(" ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)))
+
+    store.fingerprint(db, 0, queries._WIDE_RANGE + 1)
+    store.fingerprint(db, 0, queries._WIDE_RANGE)
+    db.close()
+    assert "COVERING INDEX" in plans[0] and "PRIMARY KEY" not in plans[0]
+    assert "INTEGER PRIMARY KEY" in plans[1]
