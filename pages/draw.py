@@ -14,15 +14,21 @@ with st.sidebar:  # an empty element: at the sidebar's foot it moves nothing on 
 @st.fragment
 def draw_and_read() -> None:
     """The canvas and everything that follows from it: a stroke reruns this, and nothing else on the page."""
-    left, right = st.columns([1, 1], gap="large")
+    wide = st.session_state.get("wide", False)
+    # The wide canvas takes the page's width, and the answer goes below it.
+    left, right = (st.container(), st.container()) if wide else st.columns([1, 1], gap="large")
     with left:
         st.space("medium")  # a strip of its own for the canvas's toolbar (upload, undo, redo, pen, bin)
         surface = st.container()
-        width_control, clear_control = st.columns([3, 1], vertical_alignment="bottom")
+        width_control, wide_control, clear_control = st.columns([3, 2, 1], vertical_alignment="bottom")
         brush = width_control.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
                                      help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
-        with surface:
-            report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark")
+        wide_control.toggle("Wide, for numbers", key="wide",
+                            help="A canvas twice as wide, to write a number of several digits. Switching clears it.")
+        with surface:  # each width its own component: switching mounts an empty canvas of the other size
+            width = config.WIDE_CANVAS_WIDTH if wide else config.CANVAS_SIZE
+            report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark",
+                                        width=width, key="canvas-wide" if wide else "canvas")
         if clear_control.button("Clear", key="clear", icon=":material/ink_eraser:", width="stretch"):
             draw_state.clear(report.json_data)
             st.rerun()
@@ -36,7 +42,8 @@ def draw_and_read() -> None:
                      icon=":material/block:")
         if reading is None:
             draw_state.forget()
-            st.info("Draw a digit from 0 to 9 in the box, as large as you like. "
+            st.info("Write a number, its digits side by side, as large as you like. The network reads each digit "
+                    "as you draw." if wide else "Draw a digit from 0 to 9 in the box, as large as you like. "
                     "The network's answer appears here as you draw.", icon=":material/draw:")
             return
         steps, probs, digit, runner_up = reading.steps, reading.probs, reading.digit, reading.runner_up
@@ -47,7 +54,13 @@ def draw_and_read() -> None:
             several = len(reading.digits) > 1
             st.metric("Prediction", reading.number or "?",
                       help="each digit read on its own, below" if several else f"{reading.confidence:.1%} sure")
-        if reading.not_a_digit:
+        if reading.not_a_digit and several:
+            doubted = [k + 1 for k, part in enumerate(reading.digits) if part.not_a_digit]
+            which = " and ".join(f"the {ordinal(k)}" for k in doubted)
+            st.error(f"**That's not a number.** A second network, trained to tell digits from letters, shapes and "
+                     f"scribbles, says {which} of its {len(reading.digits)} parts is no digit (below).",
+                     icon=":material/block:")
+        elif reading.not_a_digit:
             st.error("**That's not a digit.** A second network, trained to tell digits from letters, shapes and "
                      "scribbles, says so. The reader's softmax must still pick one of ten, so below it says "
                      f"**{digit}** ({reading.confidence:.0%}).",
@@ -65,7 +78,8 @@ def draw_and_read() -> None:
     st.subheader("What the network sees")
     if len(reading.digits) > 1:  # each digit's own input and probabilities
         for col, part in zip(st.columns(len(reading.digits)), reading.digits):
-            col.image(pixels.pixelated(part.steps.centred, 4), caption=f"Read as {part.digit}", width=112)
+            caption = f"Not a digit? (read as {part.digit})" if part.not_a_digit else f"Read as {part.digit}"
+            col.image(pixels.pixelated(part.steps.centred, 4), caption=caption, width=112)
             col.html(charts.probability_bars_html(part.probs, height=80))
     else:
         st.image(pixels.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
@@ -73,6 +87,11 @@ def draw_and_read() -> None:
     if steps_box.open:  # its images and the second reading cost nothing until someone opens it
         with steps_box:
             teach_the_steps(classifier, report.rgba, steps, digit)
+
+
+def ordinal(n: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 3 -> "3rd", 4 -> "4th"."""
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n < 20 else n % 10, 'th')}"
 
 
 def offer_labels(reading, report, name) -> None:

@@ -78,6 +78,26 @@ def test_a_number_drawn_side_by_side_is_read_left_to_right(page):
     assert wait_for(lambda: prompt_visible(page))
 
 
+def canvas_width(page) -> float:
+    """The drawing surface's on-screen width (0 while it is being swapped for another)."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    return box["width"] if box else 0.0
+
+
+def test_the_wide_canvas_reads_a_number_across_it_and_switching_back_gives_the_square(page):
+    page.get_by_text("Wide, for numbers").click()
+    assert wait_for(lambda: canvas_width(page) > 600), "the canvas did not widen"
+    assert wait_for(lambda: page.get_by_text("Write a number").count() > 0)
+    digits = [squeezed(browser.DIGIT_STROKES[d], k / 3 + 0.05, (k + 1) / 3 - 0.05) for k, d in enumerate((1, 7, 4))]
+    browser.draw(page, [stroke for digit in digits for stroke in digit])
+    shown = wait_for(lambda: browser.prediction(page) == "174" and "174")
+    assert shown == "174", f"drew 174 on the wide canvas, the page shows {browser.prediction(page)!r}"
+    assert page.get_by_text("could not be read").count() == 0
+    page.get_by_text("Wide, for numbers").click()
+    assert wait_for(lambda: canvas_width(page) < 400 and prompt_visible(page)), "the canvas did not narrow"
+    assert browser.prediction(page) is None  # switching mounted an empty canvas
+
+
 def test_a_hash_sign_is_not_a_digit(page):
     hash_sign = [[(0.2, 0.38), (0.8, 0.34)], [(0.2, 0.66), (0.8, 0.62)], [(0.4, 0.15), (0.36, 0.85)],
                  [(0.66, 0.15), (0.62, 0.85)]]

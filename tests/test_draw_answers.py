@@ -30,6 +30,34 @@ def test_two_digits_side_by_side_show_the_number_and_each_input():
     assert [i.proto.imgs[0].caption for i in at.get("image")][:2] == ["Read as 1", "Read as 7"]
 
 
+def test_a_number_with_a_part_that_is_no_digit_says_which_part():
+    one = stroke_canvas([(80, 60), (240, 60)])
+    square = stroke_canvas([(100, 170), (100, 290), (220, 290), (220, 170), (100, 170)])
+    at = run_draw_page(np.maximum(one, square))
+    assert not at.exception
+    assert prediction(at) == "?"
+    message = next(e.value for e in at.error if "That's not a number" in e.value)
+    captions = [i.proto.imgs[0].caption for i in at.get("image")]
+    parts = captions[: int(message.split(" of its ")[1].split()[0])]  # "... the 3rd of its 4 parts is no digit"
+    assert parts[0] == "Read as 1"  # the 1 is read, and the square, cut or whole, is doubted where the page says
+    doubted = [f"the {k + 1}" for k, c in enumerate(parts) if c.startswith("Not a digit?")]
+    assert doubted and all(d in message for d in doubted)
+
+
+def test_the_wide_canvas_reads_a_number_written_across_it():
+    digits = [stroke_canvas([(80, 70 + 150 * k), (240, 70 + 150 * k)], size=(320, 640)) for k in range(3)]
+    seven = stroke_canvas([(80, 520), (80, 610), (240, 560)], size=(320, 640))
+    number = np.maximum.reduce(digits + [seven])  # 1 1 1 7, far apart
+    at = run_draw_page(number)
+    assert any("could not be read" in e.value and "640 × 320" in e.value for e in at.error)  # square: refused
+    at.toggle(key="wide").set_value(True)
+    with fake_canvas(number):
+        at.run()
+    assert not at.exception
+    assert prediction(at) == "1117"
+    assert not any("could not be read" in e.value for e in at.error)
+
+
 def test_a_single_one_reads_as_one_with_no_flag():
     at = run_draw_page(stroke_canvas([(60, 160), (260, 160)]))
     assert prediction(at) == "1"
