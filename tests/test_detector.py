@@ -43,6 +43,25 @@ def test_a_doodle_is_an_mnist_style_image_and_the_same_for_the_same_seed():
     assert doodles._elongation(first) <= doodles.MAX_ASPECT  # bars are drawn again
 
 
+def test_a_closed_loop_round_an_ellipse_is_an_oval_and_nothing_else_is():
+    t = np.linspace(0, 2 * np.pi, 48)
+    loop = lambda turn, rows=1.0, cols=1.0: np.stack([rows * np.sin(turn), cols * np.cos(turn)], 1)  # noqa: E731
+    assert doodles.is_oval([loop(t)]) and doodles.is_oval([loop(t, 1.0, 0.4)])  # a circle, a narrow 0
+    assert doodles.is_oval([loop(np.linspace(0.3, 2.1 * np.pi, 48), 1.0, 1.3)])  # overshooting its start
+    assert not doodles.is_oval([loop(t[:36])])  # three quarters of a circle: a C, not a 0
+    assert not doodles.is_oval([np.array([[0, 0], [0, 1], [1, 1], [1, 0], [0, 0.0]])])  # a square
+    assert not doodles.is_oval([loop(t), np.array([[0.0, 0.0], [0.02, 0.02]])])  # a ring with a dot: a face's start
+    spiral = loop(np.linspace(0, 4 * np.pi, 96)) * np.linspace(0.2, 1, 96)[:, None]
+    assert not doodles.is_oval([spiral])
+
+
+def test_round_zeros_are_mnist_style_images():
+    zeros = doodles.round_zeros(6, seed=0)
+    assert zeros.shape == (6, 28, 28) and zeros.dtype == np.float32
+    assert zeros.min() >= 0 and np.allclose(zeros.max(axis=(1, 2)), 1)
+    assert (zeros[:, 14, 14] < 0.5).all()  # hollow: the middle of a 0 is empty
+
+
 def test_distort_keeps_shape_and_range_changes_the_image_and_not_its_input():
     images = np.zeros((3, 28, 28), np.float32)
     images[:, 6:22, 12:16] = 1
@@ -56,6 +75,13 @@ def test_distort_keeps_shape_and_range_changes_the_image_and_not_its_input():
 
 def test_the_detector_answers_one_logit_per_image():
     assert detector.build()(np.zeros((2, 28, 28, 1), np.float32)).shape == (2, 1)
+
+
+def test_the_threshold_lets_the_chosen_share_of_held_out_digits_through_as_not_digits():
+    model = detector.build()
+    held_out = np.random.default_rng(0).random((200, 28, 28)).astype(np.float32)
+    cut = detector.threshold(model, held_out, rate=0.1)
+    assert (detector.Detector(model, cut).flags(held_out).mean()) == pytest.approx(0.1, abs=0.01)
 
 
 def test_a_missing_detector_loads_as_none(tmp_path):
@@ -81,6 +107,15 @@ def test_the_shipped_detector_is_small_and_has_a_threshold():
 def test_obvious_non_digits_are_flagged(classifier, name, strokes):
     reading = read_canvas(classifier, canvas_with(*strokes))
     assert reading.not_a_digit and reading.number == "", name
+
+
+@pytest.mark.parametrize("cols", [0.35, 0.7, 1.0, 1.3], ids=["narrow", "oval", "circle", "wide"])
+def test_a_zero_drawn_as_one_loop_is_read_as_zero_not_flagged(classifier, cols):
+    t = np.linspace(0, 2 * np.pi, 48)
+    loop = list(zip((140 - 100 * np.sin(t)).astype(int), (140 + 100 * cols * np.cos(t)).astype(int)))
+    for width in (7, 14):
+        reading = read_canvas(classifier, canvas_with(loop, width=width))
+        assert (reading.number, reading.not_a_digit) == ("0", False), f"pen {width}"
 
 
 def test_the_shipped_sample_digits_are_not_flagged(classifier):
