@@ -9,10 +9,11 @@ a circle is a 0), against generated non-digits (`digits.doodles`: curves,
 polylines, compositions of rings, dots and bars, letters and Unicode symbols;
 never a lone oval). Its
 threshold is set on held-out training digits only, so that a chosen share of
-real digits (`FALSE_FLAG_RATE`) is flagged; no benchmark drawing is involved.
+real digits (`FALSE_FLAG_RATE`) is flagged; no benchmark drawing is involved
+(the rate itself was chosen with the benchmark in view, docs/benchmarks.md).
 Two such networks, trained alike from different seeds, are averaged (their
-logits, in one model): measured, the pair flags 95.9 % of the non-digit
-benchmark against one network's 94.4 %. One detector serves every model: it
+logits, in one model): when that was chosen, the pair flagged 95.9 % of the
+non-digit benchmark against one network's 94.4 %. One detector serves every model: it
 reads pixels, not a model's features.
 
     python -m digits.detector            # make the data, train, write model/not_a_digit.keras (~20 min, 2 cores)
