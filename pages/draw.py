@@ -20,11 +20,11 @@ def draw_and_read() -> None:
     with left:
         st.space("medium")  # a strip of its own for the canvas's toolbar (upload, undo, redo, pen, bin)
         surface = st.container()
-        width_control, wide_control, clear_control = st.columns([3, 2, 1], vertical_alignment="bottom")
+        width_control, clear_control = st.columns([3, 1], vertical_alignment="bottom")
         brush = width_control.slider("Brush width", 6, 48, config.DEFAULT_BRUSH, key="brush",
                                      help="Any width works: the drawing is rescaled to MNIST's 20-pixel box.")
-        wide_control.toggle("Wide, for numbers", key="wide",
-                            help="A canvas twice as wide, to write a number of several digits. Switching clears it.")
+        st.toggle("Wide canvas, for numbers", key="wide",
+                  help="A canvas twice as wide, to write a number of several digits. Switching clears it.")
         with surface:  # each width its own component: switching mounts an empty canvas of the other size
             width = config.WIDE_CANVAS_WIDTH if wide else config.CANVAS_SIZE
             report = canvas.draw_canvas(brush, draw_state.canvas_version(), dark=st.context.theme.type == "dark",

@@ -85,7 +85,7 @@ def canvas_width(page) -> float:
 
 
 def test_the_wide_canvas_reads_a_number_across_it_and_switching_back_gives_the_square(page):
-    page.get_by_text("Wide, for numbers").click()
+    page.get_by_text("Wide canvas, for numbers").click()
     assert wait_for(lambda: canvas_width(page) > 600), "the canvas did not widen"
     assert wait_for(lambda: page.get_by_text("Write a number").count() > 0)
     digits = [squeezed(browser.DIGIT_STROKES[d], k / 3 + 0.05, (k + 1) / 3 - 0.05) for k, d in enumerate((1, 7, 4))]
@@ -93,7 +93,7 @@ def test_the_wide_canvas_reads_a_number_across_it_and_switching_back_gives_the_s
     shown = wait_for(lambda: browser.prediction(page) == "174" and "174")
     assert shown == "174", f"drew 174 on the wide canvas, the page shows {browser.prediction(page)!r}"
     assert page.get_by_text("could not be read").count() == 0
-    page.get_by_text("Wide, for numbers").click()
+    page.get_by_text("Wide canvas, for numbers").click()
     assert wait_for(lambda: canvas_width(page) < 400 and prompt_visible(page)), "the canvas did not narrow"
     assert browser.prediction(page) is None  # switching mounted an empty canvas
 
@@ -182,7 +182,9 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     assert wait_for(lambda: drawings.count() and drawings.locator('[data-testid="stMetricValue"]').inner_text() == "1")
 
     page.get_by_role("link", name="Class", exact=True).click()
-    tally = page.locator('[data-testid="stMetric"]').filter(has_text="Read right")
+    # By its exact label: while the page changes, My drawings' "Read right by …" metrics may still show.
+    label = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(r"^\s*Read right\s*$"))
+    tally = page.locator('[data-testid="stMetric"]').filter(has=label)
     assert wait_for(lambda: tally.count() and tally.locator('[data-testid="stMetricValue"]').inner_text() == "100%")
     # The address students draw at, from the browser's own URL; this test server listens on
     # loopback only, and the page says that other devices cannot reach it.
