@@ -38,7 +38,7 @@ DETECTOR_FILE = config.MODEL_DIR / "not_a_digit.keras"
 THRESHOLD_FILE = config.MODEL_DIR / "not_a_digit.json"
 # Share of held-out training digits (scanned and redrawn) the threshold lets through as "not a digit".
 # 0.3 %: with the detector that learnt round zeros, 0.2 % flagged 94.0 % of the non-digit benchmark
-# and 0.3 % flagged 95.3 %, drawn digits 0.70 / 1.10 % (bench.not_a_digit; docs/benchmarks.md).
+# and 0.3 % flagged 95.1 %, drawn digits 0.70 / 1.10 % (bench.not_a_digit; docs/benchmarks.md).
 FALSE_FLAG_RATE = 0.003
 
 
@@ -228,7 +228,10 @@ def main() -> None:
     if args.threshold_only:
         shipped = load()
         facts = json.loads(THRESHOLD_FILE.read_text())
-        held_out = held_out_digits(x_train, y_train, facts.get("held", args.held), facts.get("seed", args.seed))
+        held_out = held_out_digits(x_train, y_train, args.held, args.seed)
+        if len(held_out) != facts["held_out"]:
+            parser.error(f"--held {args.held} gives {len(held_out):,} held-out digits; the shipped detector's "
+                         f"threshold was set on {facts['held_out']:,}")
         ready = Detector(shipped.model, threshold(shipped.model, held_out))
         print(f"threshold {shipped.threshold:.2f} -> {ready.threshold:.2f}: {ready.flags(held_out).mean():.2%} of "
               f"{len(held_out):,} held-out digits flagged")

@@ -131,8 +131,9 @@ def _shared_detector() -> detector.Detector | None:
 UNSURE_BELOW = 0.6
 CLOSE_MARGIN = 0.3
 # A digit among several is "not a digit" only this far past the detector's threshold (a lone drawing: at
-# it). bench.numbers (seed 0) read 82.0 % exactly with 2, 80.3 % with 0, as the flags on well-read
-# numbers (a narrow 0 in "7041") went; bench.not_a_digit flagged 95.4 % against 95.9 %.
+# it). With the detector before round zeros, bench.numbers (seed 0) read 82.0 % exactly with 2, 80.3 %
+# with 0, as the flags on well-read numbers (a narrow 0 in "7041") went; bench.not_a_digit flagged
+# 95.4 % against 95.9 %.
 IN_A_ROW = 2.0
 
 
