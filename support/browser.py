@@ -187,9 +187,9 @@ def canvas_ink(page) -> np.ndarray:
 def prediction(page) -> str | None:
     """The value shown under the "Prediction" metric, or None when there is none."""
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
-    if metric.count() == 0:
-        return None
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    # Read what is there now: counting, then reading, waits 30 s for a metric a rerun removed in between.
+    values = metric.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return values[0].strip() if values else None
 
 
 def clear(page) -> None:

@@ -94,8 +94,13 @@ def sign_in(page) -> None:
 
 
 def progress_text(page) -> str:
-    bars = page.get_by_test_id("stProgress")
-    return bars.first.inner_text() if bars.count() else ""
+    """The first progress bar's text, or "" while there is none.
+
+    ``all_inner_texts`` reads what is there now; counting first and then reading waits up to 30 s
+    for a bar that a rerun removed in between.
+    """
+    texts = page.get_by_test_id("stProgress").all_inner_texts()
+    return texts[0] if texts else ""
 
 
 def run_loss_points(page) -> int:

@@ -157,4 +157,5 @@ def test_a_drawing_labelled_on_one_server_is_counted_on_the_other(school, databa
 def class_count(page) -> int | None:
     """The "Drawings" card of the Class page, or None while it shows none."""
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Drawings")
-    return int(metric.locator('[data-testid="stMetricValue"]').inner_text()) if metric.count() else None
+    values = metric.locator('[data-testid="stMetricValue"]').all_inner_texts()  # no wait: it may be rerunning
+    return int(values[0]) if values else None
