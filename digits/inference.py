@@ -190,8 +190,9 @@ class Reading:
 def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     """The draw page's whole path: canvas -> digits -> 28x28 inputs -> probabilities -> answer.
 
-    The whole drawing and, when it holds several digits side by side, each of
-    them are read in one batch. A drawing is not a digit when any part of it
+    The whole drawing is read first, and the splitter (`digits.segment.read_digits`)
+    weighs its split against that reading; when the drawing holds several digits
+    side by side, they are read in one batch. A drawing is not a digit when any part of it
     is not a digit (`digits.detector`), unless the whole drawing is one digit:
     then the split was wrong, and the whole is read instead. A part among
     several is doubted only ``IN_A_ROW`` past the detector's threshold: beside
@@ -209,10 +210,13 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     steps = preprocess_steps(rgba)
     if steps is None:
         return None
-    pieces = read_digits(steps.ink, classifier.read_margins)
+    probs, margins = classifier.read_margins(steps.centred[None])  # the whole, read once: the splitter uses it too
+    pieces = read_digits(steps.ink, classifier.read_margins, whole=(probs[0], float(margins[0])))
     parts = [s for s in map(ink_steps, pieces) if s is not None] if len(pieces) > 1 else []
     parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, prepared and read once
-    probs, margins = classifier.read_margins(np.stack([steps.centred] + [p.centred for p in parts]))
+    if parts:
+        more, odd = classifier.read_margins(np.stack([p.centred for p in parts]))
+        probs, margins = np.concatenate([probs, more]), np.concatenate([margins, odd])
     if parts and (margins[1:] > 0).any() and not margins[0] > 0:
         parts = []  # a piece is doubted while the whole drawing is a digit: the split cut a digit apart
     if not parts:

@@ -210,7 +210,8 @@ def _paths(stroke: np.ndarray, group: dict) -> list[np.ndarray]:
     return list(np.maximum.accumulate(np.array(full), axis=0)) if full else []
 
 
-def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -> list[np.ndarray]:
+def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD,
+                whole: tuple[np.ndarray, float] | None = None) -> list[np.ndarray]:
     """The ink of each digit, left to right, the split chosen by how surely the classifier reads it.
 
     The ink is cut into bits: its connected pieces, grouped into digit candidates,
@@ -231,6 +232,11 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
     read : callable
         (N, 28, 28) float32 images in [0, 1] -> (N, 10) class probabilities and (N,)
         not-a-digit margins (`Read`; `digits.inference.Classifier.read_margins`).
+    threshold : float
+        Alpha above which a pixel is ink.
+    whole : ((10,) ndarray, float), optional
+        The whole drawing's probabilities and not-a-digit margin, when the caller
+        has read it already (`digits.inference.read_canvas` has): then it is not read again.
 
     Returns
     -------
@@ -251,9 +257,11 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD) -
     if len(groups) == 1:
         # Every split of one piece cuts it at least once, for at least CUT_COST: a whole read surely
         # enough beats any split, and the cuts need not be found nor their pieces read (a wide 0).
-        whole = _crop(crop, mask, np.ones_like(mask))
-        probs, margins = read(np.clip(place_centred(fit_box(_shrunk(whole))), 0.0, 1.0)[None].astype(np.float32))
-        if _scores(probs, margins, np.array([_upright(mask)]), several=False)[0] > -CUT_COST:
+        if whole is None:
+            image = place_centred(fit_box(_shrunk(_crop(crop, mask, np.ones_like(mask)))))
+            probs, margins = read(np.clip(image, 0.0, 1.0)[None].astype(np.float32))
+            whole = probs[0], float(margins[0])
+        if _scores(whole[0][None], np.array([whole[1]]), np.array([_upright(mask)]), several=False)[0] > -CUT_COST:
             return [ink.astype(np.float32)]
     owner = _nearest(labels)
     # Bits, left to right: (group index, cut on the left, cut on the right), a cut being a column per row.

@@ -121,6 +121,17 @@ def test_read_digits_keeps_a_wide_digit_whole_when_the_classifier_reads_it_surel
     assert len(read_digits(ink, probabilities_only(always_sure))) == 1
 
 
+def test_read_digits_takes_the_whole_s_reading_from_its_caller_and_does_not_read_it_again():
+    ink = np.zeros((100, 200), np.float32)
+    rows, cols = np.ogrid[:100, :200]
+    ring = ((rows - 50) / 30) ** 2 + ((cols - 100) / 31) ** 2  # a 0 a little wider than tall
+    ink[(ring > 0.7) & (ring < 1.0)] = 1.0
+    sure, unsure = np.eye(10)[0], np.full(10, 0.1)
+    assert len(read_digits(ink, probabilities_only(never_called), whole=(sure, -5.0))) == 1
+    with pytest.raises(AssertionError, match="without asking the classifier"):  # read unsure: the cuts are read
+        read_digits(ink, probabilities_only(never_called), whole=(unsure, -5.0))
+
+
 def test_read_digits_reads_one_narrow_digit_without_the_classifier():
     ink = bars((40, 50), height=(30, 80))
     ink[10:15, 40:70] = 1.0  # a 5's bar, drawn apart
