@@ -6,7 +6,8 @@ support.numbers.benchmark writes 2-4 MNIST test digits side by side on the
 canvas with the independent pen of support.pens (never the training's
 renderer), uneven in height and baseline, with gaps from nearly touching to
 half a digit, every third number with one touching pair; read_canvas reads
-each. Exact: every digit right, none missing or extra, and not flagged as a
+each (the splitter of digits.segment, then the touching-pair reader of
+digits.pairs, which learnt from pairs made another way: see its docstring). Exact: every digit right, none missing or extra, and not flagged as a
 non-digit. Then single MNIST test digits drawn by both pens
 (support.drawings.random_drawings, support.pens.pen_drawings): the share
 read_canvas wrongly splits into several digits.
@@ -83,7 +84,8 @@ def main() -> None:
     digits_read = np.array(["".join(str(d.digit) for d in r.digits) for r in readings])
     print(f"  all digits read right, not-a-digit flag aside {np.mean(digits_read == answers):6.1%}")
     print(f"  wrong count of digits {np.mean([len(r) != len(a) for r, a in zip(digits_read, answers)]):.1%}, "
-          f"flagged not a digit {np.mean([r.not_a_digit for r in readings]):.1%}")
+          f"flagged not a digit {np.mean([r.not_a_digit for r in readings]):.1%}, "
+          f"read with a touching pair {np.mean([any(d.paired for d in r.digits) for r in readings]):.1%}")
     if args.singles:
         pick = np.random.default_rng(args.seed).choice(len(y_test), args.singles, replace=False)
         for name, draw in zip(DRAW_NAMES, draws):

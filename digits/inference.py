@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from digits import config, detector
+from digits import config, detector, pairs
 from digits.artifacts import load_model, model_dir
-from digits.preprocess import Steps, ink_steps, naive_resize, preprocess_steps
+from digits.preprocess import INK_THRESHOLD, Steps, bounding_box, ink_steps, naive_resize, preprocess_steps
 from digits.segment import read_digits
 
 
@@ -22,10 +22,12 @@ class Classifier:
     `tf.function` traced once for any batch size answers in about a millisecond.
     """
 
-    def __init__(self, model, name: str = "", not_a_digit: detector.Detector | None = None):
+    def __init__(self, model, name: str = "", not_a_digit: detector.Detector | None = None,
+                 pair_reader=None):
         self.model = model
         self.name = name
         self.detector = not_a_digit  # None reads every drawing as a digit
+        self.pair_reader = pair_reader  # `digits.pairs`: None reads no two touching digits as a pair
 
         def forward(x):  # probabilities, and the detector's "not a digit" logit, in one call
             odd = not_a_digit.model(x, training=False)[:, 0] if not_a_digit else tf.zeros(tf.shape(x)[:1])
@@ -37,6 +39,12 @@ class Classifier:
             forward, input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 1], tf.float32)]
         ).get_concrete_function()
         self.predict_proba(np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32))  # warm up now
+        if pair_reader is not None:
+            self._pairs = tf.function(
+                lambda x: tf.nn.softmax(pair_reader(x, training=False)),
+                input_signature=[tf.TensorSpec([None, pairs.HEIGHT, pairs.WIDTH, 1], tf.float32)],
+            ).get_concrete_function()
+            self.read_pairs(np.zeros((1, pairs.HEIGHT, pairs.WIDTH), np.float32))
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities, and which images are not digits at all.
@@ -87,6 +95,26 @@ class Classifier:
         """
         return self._probs_and_oddness(images)[0].numpy()
 
+    def read_pairs(self, frames: np.ndarray) -> np.ndarray:
+        """What the pair reader reads in pieces of ink fitted into its frame (`digits.pairs.fit_pair`).
+
+        Parameters
+        ----------
+        frames : (N, 28, 56) float32 ndarray in [0, 1]
+
+        Returns
+        -------
+        (N, 101) float32 ndarray
+            Probabilities of the pairs "00" to "99", then of no pair (`digits.pairs.NOT_A_PAIR`).
+            Without a pair reader: no pair, surely.
+        """
+        frames = np.asarray(frames, dtype=np.float32)
+        if frames.ndim != 3 or frames.shape[1:] != (pairs.HEIGHT, pairs.WIDTH):
+            raise ValueError(f"expected frames of shape (N, {pairs.HEIGHT}, {pairs.WIDTH}), got {frames.shape}")
+        if self.pair_reader is None:
+            return np.eye(pairs.NOT_A_PAIR + 1, dtype=np.float32)[np.full(len(frames), pairs.NOT_A_PAIR)]
+        return self._pairs(tf.constant(frames[..., None])).numpy()
+
     def _probs_and_oddness(self, images):
         """The traced forward pass on (N, 28, 28) images: (probabilities, not-a-digit logits) tensors."""
         images = np.asarray(images, dtype=np.float32)
@@ -117,13 +145,20 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     path = Path(path) if path is not None else model_dir(config.DEFAULT_MODEL)
     if path.is_dir():
         path = path / config.MODEL_FILE
-    return Classifier(load_model(path), name=path.parent.name, not_a_digit=_shared_detector())
+    return Classifier(load_model(path), name=path.parent.name, not_a_digit=_shared_detector(),
+                      pair_reader=_shared_pair_reader())
 
 
 @functools.cache
 def _shared_detector() -> detector.Detector | None:
     """The not-a-digit detector (`python -m digits.detector` writes it), loaded once for every model."""
     return detector.load()
+
+
+@functools.cache
+def _shared_pair_reader():
+    """The touching-pair reader (`python -m digits.pairs` writes it), loaded once for every model."""
+    return pairs.load()
 
 
 # The network is "unsure" below this top probability, or when the runner-up
@@ -135,6 +170,12 @@ CLOSE_MARGIN = 0.3
 # with 0, as the flags on well-read numbers (a narrow 0 in "7041") went; bench.not_a_digit flagged
 # 95.4 % against 95.9 %.
 IN_A_ROW = 2.0
+# A piece of ink at least this many times wider than tall, and two neighbouring pieces whose ink touches, are
+# also shown to the pair reader (`digits.pairs`), which reads them as two touching digits when it gives a pair
+# at least this probability. 0.95 rather than 0.9: bench.not_a_digit flagged 95.1 % against 94.9 % (two
+# zigzags more read as "14"), while bench.numbers read 89.0 / 87.0 % against 89.3 / 87.3 % (seeds 0 / 1).
+PAIR_WIDE = 0.8
+PAIR_SURE = 0.95
 
 
 def read_answer(probs: np.ndarray) -> tuple[int, float, int | None]:
@@ -165,6 +206,7 @@ class DigitReading:
     confidence: float
     runner_up: int | None  # a close second when the network is unsure
     not_a_digit: bool  # the detector says it is no digit at all
+    paired: bool = False  # read together with its neighbour, the two touching (`digits.pairs`)
 
 
 @dataclass(frozen=True)
@@ -224,9 +266,68 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     else:
         each = [DigitReading(p, pr, *read_answer(pr), bool(m > IN_A_ROW))
                 for p, pr, m in zip(parts, probs[1:], margins[1:])]
+    each = _touching_pairs(classifier, each)
     not_digit = any(d.not_a_digit for d in each)
     number = "" if not_digit else "".join(str(d.digit) for d in each)
     return Reading(steps, probs[0], *read_answer(probs[0]), not_a_digit=not_digit, number=number, digits=tuple(each))
+
+
+def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[DigitReading]:
+    """``each``, with touching digits the pair reader reads surely read as that pair (`digits.pairs`).
+
+    Two kinds of span are shown to the pair reader: one piece at least ``PAIR_WIDE``
+    times wider than tall (two digits the splitter left whole, or one wide digit),
+    and two neighbouring pieces whose ink touches (one piece the splitter cut). The
+    second is read anew only when the pair differs from the two digits read and is
+    surer than they are together, or one of them is doubted.
+    The pair's frame (`digits.pairs.fit_pair`) is what the pair reader sees; its
+    left and right halves are shown as the two digits' inputs, each with its own
+    probabilities (`digits.pairs.halves`).
+    """
+    if classifier.pair_reader is None:
+        return each
+    spans = [(k, k + 1, d.steps.crop) for k, d in enumerate(each)
+             if d.steps.crop.shape[1] >= PAIR_WIDE * d.steps.crop.shape[0]]
+    for k, (a, b) in enumerate(zip(each, each[1:])):
+        if _touch(a.steps.ink, b.steps.ink):
+            ink = np.maximum(a.steps.ink, b.steps.ink)
+            spans.append((k, k + 2, ink[bounding_box(ink)]))
+    if not spans:
+        return each
+    frames = np.stack([pairs.fit_pair(crop) for _, _, crop in spans])
+    chosen = []
+    for (start, stop, _), frame, probs in zip(spans, frames, classifier.read_pairs(frames)):
+        top = int(probs.argmax())
+        if top == pairs.NOT_A_PAIR or probs[top] < PAIR_SURE:
+            continue
+        if stop - start == 2:
+            a, b = each[start], each[start + 1]
+            if (a.digit, b.digit) == divmod(top, 10) or not (a.not_a_digit or b.not_a_digit
+                                                            or probs[top] > a.confidence * b.confidence):
+                continue
+        chosen.append((float(probs[top]), start, stop, frame, probs))
+    out, taken = list(each), set()
+    for _, start, stop, frame, probs in sorted(chosen, key=lambda c: -c[0]):  # the surest first, never overlapping
+        if taken & set(range(start, stop)):
+            continue
+        taken |= set(range(start, stop))
+        ink = np.maximum.reduce([d.steps.ink for d in each[start:stop]])
+        crop = ink[bounding_box(ink)]
+        out[start] = tuple(
+            DigitReading(Steps(ink=ink, crop=crop, fitted=frame, centred=half), p, *read_answer(p),
+                         not_a_digit=False, paired=True)
+            for half, p in zip((frame[:, : config.IMAGE_SIZE], frame[:, config.IMAGE_SIZE :]), pairs.halves(probs))
+        )
+        for k in range(start + 1, stop):
+            out[k] = ()
+    return [d for item in out for d in (item if isinstance(item, tuple) else (item,))]
+
+
+def _touch(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the ink of ``a`` and of ``b`` (H, W float) meets, pixels side by side or corner to corner."""
+    from scipy import ndimage
+
+    return bool((ndimage.binary_dilation(a > INK_THRESHOLD, np.ones((3, 3), bool)) & (b > INK_THRESHOLD)).any())
 
 
 def read_naively(classifier: Classifier, rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -66,7 +66,9 @@ def draw_and_read() -> None:
                      f"**{digit}** ({reading.confidence:.0%}).",
                      icon=":material/block:")
         elif len(reading.digits) > 1:
-            st.success(f"**{reading.number}**: {len(reading.digits)} digits, read one by one (below).")
+            how = ("one by one, two that touch as a pair" if any(d.paired for d in reading.digits)
+                   else "one by one")
+            st.success(f"**{reading.number}**: {len(reading.digits)} digits, read {how} (below).")
         elif runner_up is None:
             st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
         else:
@@ -78,7 +80,9 @@ def draw_and_read() -> None:
     st.subheader("What the network sees")
     if len(reading.digits) > 1:  # each digit's own input and probabilities
         for col, part in zip(st.columns(len(reading.digits)), reading.digits):
-            caption = f"Not a digit? (read as {part.digit})" if part.not_a_digit else f"Read as {part.digit}"
+            caption = (f"Not a digit? (read as {part.digit})" if part.not_a_digit
+                       else f"Read as {part.digit}, touching its neighbour" if part.paired
+                       else f"Read as {part.digit}")
             col.image(pixels.pixelated(part.steps.centred, 4), caption=caption, width=112)
             col.html(charts.probability_bars_html(part.probs, height=80))
     else:

@@ -47,6 +47,13 @@ def fake_mnist(tmp_path, monkeypatch):
     return folder, split
 
 
+def touching_ten(size=(320, 320)) -> np.ndarray:
+    """A "10" in one piece of ink: a 1, and a 0 whose left side runs into it."""
+    t = np.linspace(0, 2 * np.pi, 41)
+    zero = np.stack([160 + 80 * np.sin(t), 185 - 65 * np.cos(t)], 1)
+    return np.maximum(stroke_canvas([(80, 100), (240, 100)], size), stroke_canvas(zero, size))
+
+
 def stroke_canvas(points, size=(320, 320), width=22) -> np.ndarray:
     """An RGBA canvas with a polyline drawn in opaque ink along ``points`` (row, col) pairs."""
     from skimage.draw import disk, line

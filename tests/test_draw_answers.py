@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from digits import config, store
+from digits import config, pairs, store
 from support.nondigits import shape
-from tests.conftest import fake_canvas, run_draw_page, stroke_canvas
+from tests.conftest import fake_canvas, run_draw_page, stroke_canvas, touching_ten
 
 
 def prediction(at) -> str:
@@ -28,6 +28,16 @@ def test_two_digits_side_by_side_show_the_number_and_each_input():
     assert not at.exception
     assert prediction(at) == "17"
     assert [i.proto.imgs[0].caption for i in at.get("image")][:2] == ["Read as 1", "Read as 7"]
+
+
+@pytest.mark.skipif(not pairs.PAIR_READER_FILE.exists(), reason="the pair reader has not been trained")
+def test_two_digits_that_touch_are_read_as_a_pair_and_the_page_says_so():
+    at = run_draw_page(touching_ten())
+    assert not at.exception
+    assert prediction(at) == "10"
+    assert any("two that touch as a pair" in s.value for s in at.success)
+    captions = [i.proto.imgs[0].caption for i in at.get("image")][:2]
+    assert captions == ["Read as 1, touching its neighbour", "Read as 0, touching its neighbour"]
 
 
 def test_a_number_with_a_part_that_is_no_digit_says_which_part():
