@@ -294,17 +294,31 @@ def many(count: int, seed: int = 0, workers: int | None = None, progress=None) -
 
     ``progress``, when given, is called with the number made so far.
     """
+    return in_pool(_chunk, count, seed, (28, 28), workers, progress)
+
+
+def in_pool(chunk, count: int, seed: int, shape: tuple[int, int], workers: int | None = None,
+            progress=None) -> np.ndarray:
+    """``chunk(first, n)`` over ``count`` items, 1,000 at a time, on every CPU core, each worker with the glyphs.
+
+    Item ``i`` is made from seed ``seed * 1_000_003 + i``. ``chunk`` must be a module-level function
+    returning (n, *shape) images; it finds the glyphs in `_GLYPHS`.
+
+    Returns
+    -------
+    (count, *shape) float32 ndarray
+    """
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = 1000
-    out = np.empty((count, 28, 28), np.float32)
+    size = 1000
+    out = np.empty((count, *shape), np.float32)
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_load_glyphs) as pool:
-        jobs = [(i, pool.submit(_chunk, seed * 1_000_003 + i, min(chunk, count - i))) for i in range(0, count, chunk)]
+        jobs = [(i, pool.submit(chunk, seed * 1_000_003 + i, min(size, count - i))) for i in range(0, count, size)]
         for i, job in jobs:
-            out[i : i + chunk] = job.result()
+            out[i : i + size] = job.result()
             if progress is not None:
-                progress(min(i + chunk, count))
+                progress(min(i + size, count))
     return out
 
 

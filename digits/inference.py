@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from scipy import ndimage
 
 from digits import config, detector, pairs
 from digits.artifacts import load_model, model_dir
-from digits.preprocess import INK_THRESHOLD, Steps, bounding_box, ink_steps, naive_resize, preprocess_steps
+from digits.preprocess import (
+    INK_THRESHOLD,
+    Steps,
+    bounding_box,
+    ink_steps,
+    naive_resize,
+    preprocess_steps,
+)
 from digits.segment import read_digits
 
 
@@ -286,17 +295,17 @@ def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[Di
     """
     if classifier.pair_reader is None:
         return each
-    spans = [(k, k + 1, d.steps.crop) for k, d in enumerate(each)
+    spans = [(k, k + 1, d.steps.ink, d.steps.crop) for k, d in enumerate(each)
              if d.steps.crop.shape[1] >= PAIR_WIDE * d.steps.crop.shape[0]]
-    for k, (a, b) in enumerate(zip(each, each[1:])):
+    for k, (a, b) in enumerate(itertools.pairwise(each)):
         if _touch(a.steps.ink, b.steps.ink):
             ink = np.maximum(a.steps.ink, b.steps.ink)
-            spans.append((k, k + 2, ink[bounding_box(ink)]))
+            spans.append((k, k + 2, ink, ink[bounding_box(ink)]))
     if not spans:
         return each
-    frames = np.stack([pairs.fit_pair(crop) for _, _, crop in spans])
+    frames = np.stack([pairs.fit_pair(crop) for *_, crop in spans])
     chosen = []
-    for (start, stop, _), frame, probs in zip(spans, frames, classifier.read_pairs(frames)):
+    for (start, stop, ink, crop), frame, probs in zip(spans, frames, classifier.read_pairs(frames)):
         top = int(probs.argmax())
         if top == pairs.NOT_A_PAIR or probs[top] < PAIR_SURE:
             continue
@@ -305,29 +314,34 @@ def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[Di
             if (a.digit, b.digit) == divmod(top, 10) or not (a.not_a_digit or b.not_a_digit
                                                             or probs[top] > a.confidence * b.confidence):
                 continue
-        chosen.append((float(probs[top]), start, stop, frame, probs))
-    out, taken = list(each), set()
-    for _, start, stop, frame, probs in sorted(chosen, key=lambda c: -c[0]):  # the surest first, never overlapping
-        if taken & set(range(start, stop)):
-            continue
-        taken |= set(range(start, stop))
-        ink = np.maximum.reduce([d.steps.ink for d in each[start:stop]])
-        crop = ink[bounding_box(ink)]
-        out[start] = tuple(
-            DigitReading(Steps(ink=ink, crop=crop, fitted=frame, centred=half), p, *read_answer(p),
-                         not_a_digit=False, paired=True)
-            for half, p in zip((frame[:, : config.IMAGE_SIZE], frame[:, config.IMAGE_SIZE :]), pairs.halves(probs))
-        )
-        for k in range(start + 1, stop):
-            out[k] = ()
-    return [d for item in out for d in (item if isinstance(item, tuple) else (item,))]
+        halves = (frame[:, : config.IMAGE_SIZE], frame[:, config.IMAGE_SIZE :])
+        two = [DigitReading(Steps(ink=ink, crop=crop, fitted=frame, centred=half), p, *read_answer(p),
+                            not_a_digit=False, paired=True) for half, p in zip(halves, pairs.halves(probs))]
+        chosen.append((float(probs[top]), start, stop, two))
+    replaced, taken = {}, set()
+    for _, start, stop, two in sorted(chosen, key=lambda c: -c[0]):  # the surest first, never overlapping
+        if not taken & set(range(start, stop)):
+            taken |= set(range(start, stop))
+            replaced[start] = stop, two
+    out, k = [], 0
+    while k < len(each):
+        stop, two = replaced.get(k, (k + 1, [each[k]]))
+        out += two
+        k = stop
+    return out
 
 
 def _touch(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether the ink of ``a`` and of ``b`` (H, W float) meets, pixels side by side or corner to corner."""
-    from scipy import ndimage
+    """Whether the ink of ``a`` and of ``b`` (H, W float) meets, pixels side by side or corner to corner.
 
-    return bool((ndimage.binary_dilation(a > INK_THRESHOLD, np.ones((3, 3), bool)) & (b > INK_THRESHOLD)).any())
+    Only the box of ``a``'s ink, a pixel wider on each side, is looked at: not the whole canvas.
+    """
+    box = bounding_box(a)
+    if box is None:
+        return False
+    near = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
+    return bool((ndimage.binary_dilation(a[near] > INK_THRESHOLD, np.ones((3, 3), bool))
+                 & (b[near] > INK_THRESHOLD)).any())
 
 
 def read_naively(classifier: Classifier, rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,7 @@ from skimage.transform import AffineTransform, resize, warp
 
 from digits import config
 from digits.atomic import atomic_path, write_bytes_atomic
+from digits.preprocess import INK_THRESHOLD, bounding_box
 
 PAIR_READER_FILE = config.MODEL_DIR / "pair_reader.keras"
 FACTS_FILE = config.MODEL_DIR / "pair_reader.json"
@@ -40,8 +41,6 @@ FACTS_FILE = config.MODEL_DIR / "pair_reader.json"
 HEIGHT, WIDTH = config.IMAGE_SIZE, 2 * config.IMAGE_SIZE
 BOX_HEIGHT, BOX_WIDTH = config.DIGIT_BOX, 2 * config.IMAGE_SIZE - 4
 NOT_A_PAIR = 100
-# Alpha above which a pixel counts as ink when cropping.
-INK = 0.2
 # compose: each digit scaled by a factor in SCALES; the second digit's box overlaps the first's by a share of
 # the narrower box in OVERLAPS (negative: a gap); rows apart by up to DROP of the box; the pair sheared by SHEARS.
 SCALES = (0.85, 1.15)
@@ -50,12 +49,10 @@ DROP = 0.15
 SHEARS = (-0.3, 0.3)
 
 
-def crop(ink: np.ndarray, threshold: float = INK) -> np.ndarray | None:
+def crop(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray | None:
     """``ink`` (H, W float) cut to the box of its pixels above ``threshold``; None when there are none."""
-    rows, cols = np.flatnonzero((ink > threshold).any(1)), np.flatnonzero((ink > threshold).any(0))
-    if rows.size == 0:
-        return None
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = bounding_box(ink, threshold)
+    return None if box is None else ink[box]
 
 
 def fit_pair(ink: np.ndarray) -> np.ndarray:
@@ -185,32 +182,17 @@ def wide_doodle(seed: int, glyphs: list[np.ndarray]) -> np.ndarray:
             return fit_pair(ink)
 
 
-_GLYPHS: list[np.ndarray] = []
-
-
-def _load_glyphs() -> None:
+def _doodle_chunk(first: int, count: int) -> np.ndarray:
     from digits import doodles
 
-    _GLYPHS.extend(doodles.glyph_shapes())
-
-
-def _doodle_chunk(first: int, count: int) -> np.ndarray:
-    return np.stack([wide_doodle(first + i, _GLYPHS) for i in range(count)])
+    return np.stack([wide_doodle(first + i, doodles._GLYPHS) for i in range(count)])
 
 
 def wide_doodles(count: int, seed: int = 0, workers: int | None = None) -> np.ndarray:
     """`wide_doodle` ``count`` times on every CPU core: (count, 28, 56) float32 ndarray."""
-    import os
-    from concurrent.futures import ProcessPoolExecutor
+    from digits import doodles
 
-    chunk = 1000
-    out = np.empty((count, HEIGHT, WIDTH), np.float32)
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_load_glyphs) as pool:
-        jobs = [(i, pool.submit(_doodle_chunk, seed * 1_000_003 + i, min(chunk, count - i)))
-                for i in range(0, count, chunk)]
-        for i, job in jobs:
-            out[i : i + chunk] = job.result()
-    return out
+    return doodles.in_pool(_doodle_chunk, count, seed, (HEIGHT, WIDTH), workers)
 
 
 def build(name: str = "pair_reader") -> keras.Model:
