@@ -97,11 +97,11 @@ def training_data(x_train: np.ndarray, y_train: np.ndarray, negatives: int, redr
     from digits.redraw import redraw_many
     from digits.training import split_validation
 
-    (x_fit, _), _ = split_validation(x_train, y_train, held, seed)
+    (x_fit, _), (x_held, _) = split_validation(x_train, y_train, held, seed)
     pick = np.random.default_rng(seed).choice(len(x_fit), redrawn, replace=False)
     start = time.perf_counter()
     drawn = redraw_many(x_fit[pick], seed=seed)
-    held_out = held_out_digits(x_train, y_train, held, seed)
+    held_out = held_out_digits(x_held, seed)
     say(f"{redrawn + held:,} digits redrawn in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
     others = doodles.many(negatives, seed=seed, progress=lambda n: say(f"  {n:,} of {negatives:,} non-digits")
@@ -114,17 +114,20 @@ def training_data(x_train: np.ndarray, y_train: np.ndarray, negatives: int, redr
                         np.r_[np.zeros(len(digits)), np.ones(negatives)].astype(np.float32), held_out)
 
 
-def held_out_digits(x_train: np.ndarray, y_train: np.ndarray, held: int, seed: int) -> np.ndarray:
+def held_out_digits(x_held: np.ndarray, seed: int) -> np.ndarray:
     """The training digits the detector never fits, as scanned and redrawn: what its threshold is set on.
+
+    Parameters
+    ----------
+    x_held : (M, 28, 28) uint8 ndarray
+        The held-out part of `digits.training.split_validation`.
 
     Returns
     -------
-    (2 * held, 28, 28) float32 ndarray in [0, 1]
+    (2 * M, 28, 28) float32 ndarray in [0, 1]
     """
     from digits.redraw import redraw_many
-    from digits.training import split_validation
 
-    _, (x_held, _) = split_validation(x_train, y_train, held, seed)
     return np.concatenate([x_held, redraw_many(x_held, seed=seed + 1)]).astype(np.float32) / 255
 
 
@@ -168,7 +171,11 @@ def distort(images: np.ndarray, seed: int) -> np.ndarray:
     return np.clip(out, 0, 1)
 
 
-def train(data: TrainingData, epochs: int, seed: int, members: int = 1, rate: float = FALSE_FLAG_RATE) -> Detector:
+# Detectors averaged in the shipped one, each its own seed.
+MEMBERS = 2
+
+
+def train(data: TrainingData, epochs: int, seed: int, members: int = MEMBERS, rate: float = FALSE_FLAG_RATE) -> Detector:
     """Fit ``members`` detectors (seeds ``seed``, ``seed + 1``, ...), average their logits, and set the
     threshold on the held-out digits."""
     model = average([_fit(data, epochs, seed + k) for k in range(members)])
@@ -211,7 +218,8 @@ def main() -> None:
     parser.add_argument("--redrawn", type=int, default=30_000, help="training digits also redrawn (default: 30000)")
     parser.add_argument("--held", type=int, default=5_000, help="training digits held out for the threshold "
                         "(default: 5000)")
-    parser.add_argument("--members", type=int, default=2, help="detectors averaged, each its own seed (default: 2)")
+    parser.add_argument("--members", type=int, default=MEMBERS,
+                        help=f"detectors averaged, each its own seed (default: {MEMBERS})")
     parser.add_argument("--epochs", type=int, default=6, help="epochs (default: 6)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--dry-run", action="store_true", help="a seconds-long run on a few hundred images; "
@@ -228,7 +236,9 @@ def main() -> None:
     if args.threshold_only:
         shipped = load()
         facts = json.loads(THRESHOLD_FILE.read_text())
-        held_out = held_out_digits(x_train, y_train, args.held, args.seed)
+        from digits.training import split_validation
+
+        held_out = held_out_digits(split_validation(x_train, y_train, args.held, args.seed)[1][0], args.seed)
         if len(held_out) != facts["held_out"]:
             parser.error(f"--held {args.held} gives {len(held_out):,} held-out digits; the shipped detector's "
                          f"threshold was set on {facts['held_out']:,}")
