@@ -31,6 +31,8 @@ STACKED = 0.3
 STACK_GAP = 0.25
 # Pieces shorter than this share of the ink's height are specks: they join the nearest digit.
 SPECK = 0.25
+# ... and so are dots: pieces neither taller nor wider than this share of the other pieces' median height.
+DOT = 0.4
 # Ink in more pieces than this is not a row of digits (noise, speckle): it is read whole.
 MAX_PIECES = 40
 # One piece narrower than this many times its height is one digit: read whole, no classifier asked.
@@ -110,6 +112,9 @@ def _groups(mask: np.ndarray):
             groups.append(dict(left=cs.start, right=cs.stop, top=rs.start, bottom=rs.stop, ids=[i + 1]))
     # Specks (a dot, a stray touch) join the nearest real digit.
     real = [g for g in groups if g["bottom"] - g["top"] >= SPECK * ink_height] or groups
+    if len(real) >= 2:
+        typical = float(np.median([g["bottom"] - g["top"] for g in real]))
+        real = [g for g in real if max(g["bottom"] - g["top"], g["right"] - g["left"]) >= DOT * typical] or real
     for g in groups:
         if g not in real:
             centre = (g["left"] + g["right"]) / 2

@@ -65,6 +65,16 @@ def test_a_speck_joins_the_nearest_digit():
     assert len(parts) == 2 and parts[0][90:93, 60:63].all()
 
 
+def test_a_dot_between_digits_of_a_number_joins_the_nearest_digit():  # "770.6": the dot is no digit
+    ink = bars((20, 30), (60, 70), (140, 150), height=(20, 80))
+    ink[40:56, 80:96] = 1.0  # 16 px: past the speck height (15 px), under DOT of a digit's 60 px
+    parts = split(ink)
+    assert len(parts) == 3
+    assert parts[1][40:56, 80:96].all() and sum(parts)[40:56, 80:96].all()  # nearest: the middle digit
+    ink[40:64, 80:104] = 1.0  # 24 px, as tall as DOT of a digit: a digit of its own
+    assert len(split(ink)) == 4
+
+
 def test_two_touching_digits_are_cut_where_least_ink_runs():
     ink = bars((20, 30), (90, 100))
     ink[48:52, 30:90] = 1.0  # a thin joint from one to the other
