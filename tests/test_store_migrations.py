@@ -1,6 +1,7 @@
 """Databases written by older versions of the app open at this version, every row and id kept (SQLite, PostgreSQL)."""
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,6 +188,19 @@ def test_a_version_2_database_is_migrated_keeping_every_row_id_reading_and_lesso
         conn.execute(sa.update(store.drawings).where(store.drawings.c.id == 2).values(label=config.NOT_A_DIGIT + 1))
     db.close()
     assert store.load(store.connect(database_url)).ids.tolist() == [2, 4, 5, 6, 7, 9]  # opening again changes nothing
+
+
+def test_a_migrated_sqlite_file_gives_the_old_table_s_space_back(tmp_path):
+    path = str(tmp_path / "d.sqlite")
+    write_version_2(path)
+    with sqlite3.connect(path) as old:  # a term of drawings: 2,000 more, 10 kB of canvas each
+        old.executemany("INSERT INTO drawings (created, session, model, label, predicted, probs, image, canvas_png)"
+                        " SELECT created, session, model, label, predicted, probs, image, ? FROM drawings WHERE id = 1",
+                        [(np.random.default_rng(i).bytes(10_000),) for i in range(2000)])
+    size = Path(path).stat().st_size
+    store.connect(path).close()
+    free = sqlite3.connect(path).execute("PRAGMA freelist_count").fetchone()[0]
+    assert free == 0 and Path(path).stat().st_size < 1.1 * size  # not twice: the rebuilt table is all there is
 
 
 def test_a_failed_migration_leaves_the_version_2_file_as_it_was(tmp_path, monkeypatch):

@@ -259,8 +259,11 @@ def connect(url: str | Path | None = None) -> Store:
                     if version not in (0, 1, 2, SCHEMA_VERSION):
                         raise StoreError(f"{where} has schema version {version}; "
                                          f"this app reads version {SCHEMA_VERSION}")
+                    rebuilt = version not in (0, SCHEMA_VERSION) and conn.dialect.name == "sqlite"
                     if version != SCHEMA_VERSION:
                         _migrate(conn, version)
+                if rebuilt:  # the old table's pages are free now: give them back, or the file stays twice its size
+                    conn.connection.driver_connection.execute("VACUUM")
     except (*_DB_ERRORS, StoreError) as error:
         if engine is not None:
             engine.dispose()  # no pooled connection left open to a database this app does not use
