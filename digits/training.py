@@ -21,6 +21,7 @@ class Recipe:
     schedule: str = "constant"  # "constant", or "cosine": warm up one epoch, then decay to ~0
     augment: bool = True  # random rotation/shift/zoom and stroke width
     redraw: float = 0.0  # share of images shown redrawn with a canvas pen (digits.redraw.redraw)
+    warp: float = 0.0  # the most elastic displacement in pixels (0: none); slant comes with it (`warp`)
     batch_size: int = 128
 
 
@@ -120,14 +121,80 @@ def jitter_stroke_width(images: tf.Tensor, seed: int, thinnest: float = -0.35, t
     return thicker + tf.maximum(-t, 0.0) * (eroded - images)
 
 
+def _gaussian_line(sigma: float) -> np.ndarray:
+    """A normalised 1-D Gaussian of ``sigma`` pixels, 2 * ceil(2 sigma) + 1 long."""
+    radius = int(np.ceil(2 * sigma))
+    line = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return (line / line.sum()).astype(np.float32)
+
+
+def _bilinear(images: tf.Tensor, y: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """Sample (N, H, W) ``images`` at float coordinates (N, H, W) ``y``, ``x``; zero outside the frame."""
+    shape = tf.shape(images)
+    height, width = shape[1], shape[2]
+    flat = tf.reshape(images, [-1])
+    base = (tf.range(shape[0]) * height * width)[:, None, None]
+    y0, x0 = tf.floor(y), tf.floor(x)
+    out = tf.zeros_like(y)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            row, col = y0 + dy, x0 + dx
+            weight = (1 - tf.abs(y - row)) * (1 - tf.abs(x - col))
+            row_at, col_at = tf.cast(row, tf.int32), tf.cast(col, tf.int32)
+            inside = (row_at >= 0) & (row_at < height) & (col_at >= 0) & (col_at < width)
+            index = base + tf.clip_by_value(row_at, 0, height - 1) * width + tf.clip_by_value(col_at, 0, width - 1)
+            out += tf.where(inside, weight * tf.gather(flat, index), 0.0)
+    return out
+
+
+def warp(images: tf.Tensor, seed: tf.Tensor | int, most: float = 2.0, sigma: float = 4.0,
+         slant: float = 0.3) -> tf.Tensor:
+    """Bend each image's strokes smoothly and slant it, as hands do (Simard et al. 2003's elastic distortion).
+
+    Each image gets a random displacement field, white noise smoothed by a
+    Gaussian of ``sigma`` pixels and scaled so its largest displacement is a
+    random amount up to ``most`` pixels, plus a shear ``x += s (y - 13.5)`` with
+    ``s`` uniform in ``[-slant, slant]``; it is resampled bilinearly, black
+    outside the frame. ``most = slant = 0`` returns the images unchanged.
+
+    Parameters
+    ----------
+    images : (N, H, W, 1) float32 tensor in [0, 1]
+
+    Returns
+    -------
+    (N, H, W, 1) float32 tensor in [0, 1]
+    """
+    seed = tf.cast(seed, tf.int32)
+    shape = tf.shape(images)
+    n, height, width = shape[0], shape[1], shape[2]
+    noise = tf.random.stateless_uniform([2 * n, height, width, 1], seed=[seed, 1], minval=-1.0, maxval=1.0)
+    line = _gaussian_line(sigma)  # the Gaussian is separable: blur the rows, then the columns
+    smooth = tf.nn.conv2d(tf.nn.conv2d(noise, line[:, None, None, None], 1, "SAME"), line[None, :, None, None], 1,
+                          "SAME")
+    smooth = tf.transpose(tf.reshape(smooth, [2, n, height, width]), [1, 2, 3, 0])  # (N, H, W, 2): dy, dx
+    peak = tf.reduce_max(tf.abs(smooth), axis=[1, 2, 3], keepdims=True) + 1e-6
+    amount = tf.random.stateless_uniform([n, 1, 1, 1], seed=[seed, 2], maxval=most)
+    field = smooth / peak * amount
+    shear = tf.random.stateless_uniform([n, 1, 1], seed=[seed, 3], minval=-slant, maxval=slant)
+    rows = tf.cast(tf.range(height), tf.float32)[None, :, None]
+    cols = tf.cast(tf.range(width), tf.float32)[None, None, :]
+    centre = (tf.cast(height, tf.float32) - 1) / 2
+    y = rows + field[..., 0] + tf.zeros_like(cols)
+    x = cols + field[..., 1] + shear * (rows - centre)
+    out = _bilinear(images[..., 0], y, x)
+    return tf.clip_by_value(out, 0.0, 1.0)[..., None]
+
+
 def make_dataset(
     x: np.ndarray, y: np.ndarray, batch_size: int, *, augment: bool = False, shuffle: bool = False, seed: int = 0,
-    redrawn: np.ndarray | None = None, redraw: float = 0.0,
+    redrawn: np.ndarray | None = None, redraw: float = 0.0, warp_px: float = 0.0,
 ) -> tf.data.Dataset:
     """Batches of (images (B, 28, 28, 1) float32 in [0, 1], labels (B,)) from uint8 arrays.
 
     With ``redrawn`` (the same digits redrawn with a canvas pen, `digits.redraw.redraw_many`),
     each image is shown in its redrawn form with probability ``redraw``, drawn anew every epoch.
+    With ``augment`` and ``warp_px > 0``, strokes are also bent and slanted (`warp`) first.
     """
     # The redrawn copy and the per-batch choice exist only when there is something to choose.
     ds = tf.data.Dataset.from_tensor_slices((x, y) if redrawn is None else (x, redrawn, y))
@@ -148,13 +215,14 @@ def make_dataset(
     ds = tf.data.Dataset.zip(ds.batch(batch_size), counter).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         augmenter = geometric_augmenter(seed)
-        ds = tf.data.Dataset.zip(ds, counter).map(
-            lambda batch, step: (
-                augmenter(jitter_stroke_width(batch[0], tf.cast(step, tf.int32)), training=True),
-                batch[1],
-            ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+
+        def augment_batch(batch, step):
+            images = jitter_stroke_width(batch[0], tf.cast(step, tf.int32))
+            if warp_px > 0:
+                images = warp(images, step, most=warp_px)
+            return augmenter(images, training=True), batch[1]
+
+        ds = tf.data.Dataset.zip(ds, counter).map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -28,6 +28,42 @@ def test_stroke_width_jitter_keeps_range_and_can_thicken():
     assert (out[0, 10:18, 13:16, 0] == 1.0).all()  # t = 1: one pixel wider on each side
 
 
+def test_bilinear_sampling_reads_pixels_between_pixels_and_black_outside():
+    image = tf.constant(np.arange(16, dtype=np.float32).reshape(1, 4, 4))
+    y = tf.constant([[[0.0, 1.0, 1.5, 3.0, -1.0, 2.0]]])
+    x = tf.constant([[[0.0, 2.0, 2.0, 3.5, 1.0, 4.5]]])
+    # (0,0)=0; (1,2)=6; halfway between 6 and 10; (3,3.5) is half outside: half of 15; outside; outside
+    np.testing.assert_allclose(training._bilinear(image, y, x).numpy(), [[[0.0, 6.0, 8.0, 7.5, 0.0, 0.0]]])
+
+
+def test_warp_bends_within_its_bound_and_is_seeded():
+    image = np.zeros((4, 28, 28, 1), np.float32)
+    image[:, 13:15, 13:15, 0] = 1.0  # a dot at the centre, centre of mass (13.5, 13.5)
+    images = tf.constant(image)
+    np.testing.assert_array_equal(training.warp(images, 5, most=0.0, slant=0.0).numpy(), image)
+    bent = training.warp(images, 5, most=2.0, slant=0.0).numpy()[..., 0]
+    rows, cols = np.mgrid[:28, :28]
+    for one in bent:
+        mass = one.sum()
+        assert mass > 0.5
+        centre = np.array([(one * rows).sum(), (one * cols).sum()]) / mass
+        assert np.abs(centre - 13.5).max() <= 2.0 + 1e-4  # no point moves further than `most`
+    assert not np.allclose(bent[0], bent[1])  # each image its own field
+    np.testing.assert_array_equal(training.warp(images, 5, most=2.0, slant=0.0).numpy()[..., 0], bent)
+    assert not np.allclose(training.warp(images, 6, most=2.0, slant=0.0).numpy()[..., 0], bent)
+
+
+def test_warp_slants_a_vertical_stroke_about_the_middle():
+    image = np.zeros((1, 28, 28, 1), np.float32)
+    image[0, 2:26, 14, 0] = 1.0  # a vertical stroke through the middle row
+    out = training.warp(tf.constant(image), 3, most=0.0, slant=0.3).numpy()[0, ..., 0]
+    cols = np.arange(28)
+    top, middle, bottom = ((out[r] * cols).sum() / out[r].sum() for r in (3, 13, 24))
+    # x_source = x + s (y - 13.5): the top row moves one way, the bottom the other, the middle stays
+    assert abs(middle - 14) < 0.2 and (top - 14) * (bottom - 14) < 0
+    assert abs(top - 14) <= 0.3 * 10.5 + 1e-4 and abs(bottom - 14) <= 0.3 * 10.5 + 1e-4
+
+
 def test_dataset_scales_and_adds_the_channel_axis():
     x = np.full((5, 28, 28), 255, np.uint8)
     images, labels = next(iter(training.make_dataset(x, np.arange(5), batch_size=4)))
@@ -35,10 +71,12 @@ def test_dataset_scales_and_adds_the_channel_axis():
     assert float(tf.reduce_max(images)) == pytest.approx(1.0)
 
 
-def test_augmentation_changes_images_but_not_labels():
+@pytest.mark.parametrize("warp_px", [0.0, 2.0])
+def test_augmentation_changes_images_but_not_labels(warp_px):
     x = np.zeros((8, 28, 28), np.uint8)
     x[:, 8:20, 12:16] = 255
-    images, labels = next(iter(training.make_dataset(x, np.arange(8), 8, augment=True, seed=3)))
+    images, labels = next(iter(training.make_dataset(x, np.arange(8), 8, augment=True, seed=3, warp_px=warp_px)))
+    assert images.shape == (8, 28, 28, 1) and 0.0 <= float(tf.reduce_min(images)) <= float(tf.reduce_max(images)) <= 1.0
     np.testing.assert_array_equal(labels, np.arange(8))
     assert not np.allclose(images[0], images[1])  # each image gets its own transform
 
@@ -46,6 +84,8 @@ def test_augmentation_changes_images_but_not_labels():
 def test_quick_recipe_overrides_and_flags_win():
     recipe = training.recipe_for("strong", quick=True, epochs=5)
     assert recipe.augment is False and recipe.epochs == 5
+    assert training.recipe_for("strong").warp == 0.0 and training.recipe_for("strong", warp=2.0).warp == 2.0
+    assert train.parse_args(["--warp", "1.5"]).warp == 1.5
 
 
 @pytest.mark.slow
