@@ -238,7 +238,8 @@ def main() -> None:
         facts = json.loads(THRESHOLD_FILE.read_text())
         from digits.training import split_validation
 
-        held_out = held_out_digits(split_validation(x_train, y_train, args.held, args.seed)[1][0], args.seed)
+        _, (x_held, _) = split_validation(x_train, y_train, args.held, args.seed)
+        held_out = held_out_digits(x_held, args.seed)
         if len(held_out) != facts["held_out"]:
             parser.error(f"--held {args.held} gives {len(held_out):,} held-out digits; the shipped detector's "
                          f"threshold was set on {facts['held_out']:,}")

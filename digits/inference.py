@@ -117,19 +117,25 @@ class Classifier:
             Probabilities of the pairs "00" to "99", then of no pair (`digits.pairs.NOT_A_PAIR`).
             Without a pair reader: no pair, surely.
         """
-        frames = np.asarray(frames, dtype=np.float32)
-        if frames.ndim != 3 or frames.shape[1:] != (pairs.HEIGHT, pairs.WIDTH):
-            raise ValueError(f"expected frames of shape (N, {pairs.HEIGHT}, {pairs.WIDTH}), got {frames.shape}")
+        frames = _batch(frames, (pairs.HEIGHT, pairs.WIDTH), "frames")
         if self.pair_reader is None:
             return np.eye(pairs.NOT_A_PAIR + 1, dtype=np.float32)[np.full(len(frames), pairs.NOT_A_PAIR)]
-        return self._pairs(tf.constant(frames[..., None])).numpy()
+        return self._pairs(frames).numpy()
 
     def _probs_and_oddness(self, images):
         """The traced forward pass on (N, 28, 28) images: (probabilities, not-a-digit logits) tensors."""
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim != 3 or images.shape[1:] != (config.IMAGE_SIZE, config.IMAGE_SIZE):
-            raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        return self._forward(tf.constant(images[..., None]))
+        return self._forward(_batch(images, (config.IMAGE_SIZE, config.IMAGE_SIZE), "images"))
+
+
+def _batch(images, shape: tuple[int, int], what: str) -> tf.Tensor:
+    """(N, H, W) images of ``shape`` (H, W) as the (N, H, W, 1) float32 tensor a traced reader takes.
+
+    Raises ValueError naming ``what`` for any other shape.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3 or images.shape[1:] != shape:
+        raise ValueError(f"expected {what} of shape (N, {shape[0]}, {shape[1]}), got {images.shape}")
+    return tf.constant(images[..., None])
 
 
 def one_thread_per_op() -> bool:

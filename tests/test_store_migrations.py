@@ -188,6 +188,8 @@ def test_a_version_2_database_is_migrated_keeping_every_row_id_reading_and_lesso
         conn.execute(sa.update(store.drawings).where(store.drawings.c.id == 2).values(label=config.NOT_A_DIGIT + 1))
     db.close()
     assert store.load(store.connect(database_url)).ids.tolist() == [2, 4, 5, 6, 7, 9]  # opening again changes nothing
+    # Migrating leaves the shared table definition whole: a database created next still gets the label CHECK.
+    assert "drawings_label_check" in str(sa.schema.CreateTable(store.drawings).compile(dialect=sa.dialects.sqlite.dialect()))
 
 
 def test_a_migrated_sqlite_file_gives_the_old_table_s_space_back(tmp_path):

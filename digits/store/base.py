@@ -200,17 +200,22 @@ def _rebuild_drawings(conn: sa.Connection) -> None:
         index.create(conn)
 
 
-def _migrate(conn: sa.Connection, version: int) -> None:
+def _migrate(conn: sa.Connection, version: int) -> bool:
     """Create the tables (version 0) or bring a version 1 or 2 database to this version, in one transaction.
 
     Drawings stored before version 3 keep ``flagged`` NULL: whether the reader
     flagged them was not kept, and false would claim it said "a digit".
+    Returns whether the drawings table was rebuilt (SQLite): then the old
+    table's pages are free, for a VACUUM once the transaction is committed.
     """
-    if version and conn.dialect.name == "sqlite":
+    rebuilt = bool(version) and conn.dialect.name == "sqlite"
+    if rebuilt:
         _rebuild_drawings(conn)
     elif version == 2:  # PostgreSQL alters in place: a wider CHECK, a column that starts NULL, the version
-        conn.execute(sa.schema.DropConstraint(_LABEL_CHECK))
-        conn.execute(sa.schema.AddConstraint(_LABEL_CHECK))
+        # Written out, not as sa.schema.Add/DropConstraint(_LABEL_CHECK): those mark the shared constraint
+        # as made by ALTER, and every CREATE TABLE drawings after them in this process would leave it out.
+        conn.exec_driver_sql(f"ALTER TABLE drawings DROP CONSTRAINT {_LABEL_CHECK.name}")
+        conn.exec_driver_sql(f"ALTER TABLE drawings ADD CONSTRAINT {_LABEL_CHECK.name} CHECK ({_LABEL_CHECK.sqltext})")
         conn.exec_driver_sql("ALTER TABLE drawings ADD COLUMN flagged BOOLEAN")
         conn.execute(sa.schema.SetTableComment(drawings))
     metadata.create_all(conn)
@@ -220,6 +225,7 @@ def _migrate(conn: sa.Connection, version: int) -> None:
             sa.select(drawings.c.model, drawings.c.id, drawings.c.predicted, drawings.c.probs)))
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
+    return rebuilt
 
 
 @contextlib.contextmanager
@@ -259,9 +265,7 @@ def connect(url: str | Path | None = None) -> Store:
                     if version not in (0, 1, 2, SCHEMA_VERSION):
                         raise StoreError(f"{where} has schema version {version}; "
                                          f"this app reads version {SCHEMA_VERSION}")
-                    rebuilt = version not in (0, SCHEMA_VERSION) and conn.dialect.name == "sqlite"
-                    if version != SCHEMA_VERSION:
-                        _migrate(conn, version)
+                    rebuilt = version != SCHEMA_VERSION and _migrate(conn, version)
                 if rebuilt:  # the old table's pages are free now: give them back, or the file stays twice its size
                     conn.connection.driver_connection.execute("VACUUM")
     except (*_DB_ERRORS, StoreError) as error:
