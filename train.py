@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bend strokes elastically by up to this many pixels, and slant them, as augmentation; "
                              "0 turns it off. Measured on strong: no family of drawn digits gained "
                              "(docs/accuracy.md) (default: 0)")
+    parser.add_argument("--uneven", type=float, default=None,
+                        help="share of the redrawn digits drawn by an uneven hand instead of the round pen: width "
+                             "drifting along the strokes, blots at stroke ends, a gap where the pen lifted "
+                             "(digits.redraw.Hand) (default: the architecture's recipe: 0)")
     parser.add_argument("--with-drawings", action="store_true",
                         help="fine-tune the trained --arch model with the labelled drawings, holding a quarter "
                              "out, and save it as <arch>-drawings (default: off)")
@@ -119,7 +123,7 @@ def train_from_scratch(args, recipe, fit, val, callback):
     if recipe.redraw > 0:
         print(f"Redrawing {len(x_fit):,} training digits with a canvas pen (about 20 s on 2 cores)")
         bar = keras.utils.Progbar(len(x_fit), verbose=min(args.verbose, 1))
-        redrawn = redraw.redraw_many(x_fit, seed=args.seed, progress=bar.update)
+        redrawn = redraw.redraw_many(x_fit, seed=args.seed, progress=bar.update, uneven=recipe.uneven)
     model = network.build(args.arch)
     fit_ds = training.make_dataset(x_fit, y_fit, recipe.batch_size, augment=recipe.augment, shuffle=True,
                                    seed=args.seed, redrawn=redrawn, redraw=recipe.redraw, warp_px=recipe.warp)
@@ -233,7 +237,7 @@ def train(args: argparse.Namespace, progress: runs.Progress) -> dict:
     recipe = training.recipe_for(
         args.arch, quick=args.quick, finetune=args.with_drawings,
         epochs=DRY_RUN["epochs"] if args.dry_run else args.epochs, batch_size=args.batch_size, redraw=args.redraw,
-        warp=args.warp,
+        warp=args.warp, uneven=args.uneven,
     )
     print(f"Training {args.arch!r} on {len(x_fit)} images, validating on {len(x_val)}: {recipe}")
     progress.write("begin", name=name, arch=args.arch, planned=recipe.epochs, fit_size=len(x_fit))

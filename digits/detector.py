@@ -91,8 +91,12 @@ class TrainingData:
 
 
 def training_data(x_train: np.ndarray, y_train: np.ndarray, negatives: int, redrawn: int, held: int,
-                  seed: int, say=print) -> TrainingData:
-    """Digits (scanned and redrawn), generated non-digits, and held-out digits for the threshold."""
+                  seed: int, say=print, uneven: float = 0.0) -> TrainingData:
+    """Digits (scanned and redrawn), generated non-digits, and held-out digits for the threshold.
+
+    ``uneven`` of the redrawn digits are drawn by `digits.redraw`'s uneven hand; the
+    held-out digits keep the round pen, so the threshold means what it did.
+    """
     from digits import doodles
     from digits.redraw import redraw_many
     from digits.training import split_validation
@@ -100,7 +104,7 @@ def training_data(x_train: np.ndarray, y_train: np.ndarray, negatives: int, redr
     (x_fit, _), (x_held, _) = split_validation(x_train, y_train, held, seed)
     pick = np.random.default_rng(seed).choice(len(x_fit), redrawn, replace=False)
     start = time.perf_counter()
-    drawn = redraw_many(x_fit[pick], seed=seed)
+    drawn = redraw_many(x_fit[pick], seed=seed, uneven=uneven)
     held_out = held_out_digits(x_held, seed)
     say(f"{redrawn + held:,} digits redrawn in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
@@ -218,6 +222,8 @@ def main() -> None:
     parser.add_argument("--redrawn", type=int, default=30_000, help="training digits also redrawn (default: 30000)")
     parser.add_argument("--held", type=int, default=5_000, help="training digits held out for the threshold "
                         "(default: 5000)")
+    parser.add_argument("--uneven", type=float, default=0.0, help="share of the redrawn digits drawn by an "
+                        "uneven hand (digits.redraw.Hand) (default: 0)")
     parser.add_argument("--members", type=int, default=MEMBERS,
                         help=f"detectors averaged, each its own seed (default: {MEMBERS})")
     parser.add_argument("--epochs", type=int, default=6, help="epochs (default: 6)")
@@ -252,7 +258,7 @@ def main() -> None:
     if args.dry_run:
         x_train, y_train = x_train[:2000], y_train[:2000]
     start = time.perf_counter()
-    prepared = training_data(x_train, y_train, args.negatives, args.redrawn, args.held, args.seed)
+    prepared = training_data(x_train, y_train, args.negatives, args.redrawn, args.held, args.seed, uneven=args.uneven)
     detector = train(prepared, args.epochs, args.seed, args.members)
     held = detector.flags(prepared.held_out).mean()
     print(f"threshold {detector.threshold:.2f}: {held:.2%} of {len(prepared.held_out):,} held-out digits flagged; "
@@ -260,7 +266,7 @@ def main() -> None:
     if not args.dry_run:
         save(detector, {"negatives": args.negatives, "members": args.members, "digits": int((prepared.y == 0).sum()),
                         "held_out": len(prepared.held_out), "false_flag_rate": FALSE_FLAG_RATE,
-                        "epochs": args.epochs, "seed": args.seed})
+                        "epochs": args.epochs, "seed": args.seed, "uneven": args.uneven})
         print(f"wrote {DETECTOR_FILE} ({DETECTOR_FILE.stat().st_size / 1024:.0f} kB) and {THRESHOLD_FILE}")
 
 

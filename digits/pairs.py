@@ -229,6 +229,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=120_000, help="pairs to train on (default: 120000)")
     parser.add_argument("--epochs", type=int, default=6, help="epochs (default: 6)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--uneven", type=float, default=0.0, help="share of the redrawn digits drawn by an "
+                        "uneven hand (digits.redraw.Hand) (default: 0)")
     parser.add_argument("--dry-run", action="store_true", help="a seconds-long run on a few hundred images; "
                         "writes nothing")
     args = parser.parse_args()
@@ -242,7 +244,8 @@ def main() -> None:
     (x_train, y_train), _ = data.load_mnist()
     if args.dry_run:
         x_train, y_train = x_train[:1000], y_train[:1000]
-    digits = np.concatenate([x_train, redraw_many(x_train, seed=args.seed + 1)]).astype(np.float32) / 255
+    redrawn = redraw_many(x_train, seed=args.seed + 1, uneven=args.uneven)
+    digits = np.concatenate([x_train, redrawn]).astype(np.float32) / 255
     labels = np.r_[y_train, y_train]
     print(f"{len(x_train):,} training digits redrawn in {time.perf_counter() - start:.0f} s", flush=True)
     x_pairs, y_pairs = pair_images(digits, labels, args.pairs, args.seed)
@@ -265,6 +268,7 @@ def main() -> None:
         return
     save(model)
     facts = {"pairs": args.pairs, "not_pairs": int(len(x) - len(x_pairs)), "epochs": args.epochs, "seed": args.seed,
+             "uneven": args.uneven,
              "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4)}
     write_bytes_atomic(FACTS_FILE, (json.dumps(facts, indent=2) + "\n").encode())
     print(f"wrote {PAIR_READER_FILE} ({PAIR_READER_FILE.stat().st_size / 1024:.0f} kB) and {FACTS_FILE}")

@@ -5,12 +5,18 @@ canvas, as the draw page's canvas would record it, then prepared as the draw
 page prepares drawings (``train.py --redraw``). The handwriting is MNIST's,
 the rendering is the canvas's. Benchmarks must not use this renderer to judge
 the model it trains: ``support/drawings.py`` places drawings for benchmarks.
+
+A share of the digits can be drawn by a less even hand (`Hand`): the pen's
+width drifts over the drawing, the pen rests at some stroke ends and leaves a
+blot, and now and then it lifts mid-stroke and leaves a gap.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.ndimage import distance_transform_edt
+from scipy.ndimage import convolve, distance_transform_edt, gaussian_filter
 from skimage.filters import gaussian
 from skimage.morphology import skeletonize
 from skimage.transform import resize
@@ -146,11 +152,107 @@ def digit_plan(
     return centre, solid
 
 
+@dataclass(frozen=True)
+class Hand:
+    """A less even hand than the round pen's: how far its width drifts, how often it blots and lifts.
+
+    Widths and gaps are relative to the pen's width; chances are per stroke end
+    (blots) and per digit (a lift).
+    """
+
+    drift: float = 0.3  # standard deviation of the log of the width's drift over the drawing
+    drift_scale: float = 0.15  # the drift's smoothness: its Gaussian's sigma, as a fraction of the digit's size
+    blot_chance: float = 0.25  # chance that the pen rests at a stroke end and leaves a blot
+    blot: tuple[float, float] = (1.2, 1.7)  # a blot's diameter, in widths of the pen there
+    lift_chance: float = 0.2  # chance of one gap where the pen lifted mid-stroke
+    gap: tuple[float, float] = (0.3, 0.8)  # the gap's length between the ink either side, in pen widths
+
+
+UNEVEN = Hand()
+
+
+def stroke_ends(centre: np.ndarray, spur: float = 0.0) -> np.ndarray:
+    """Where strokes end: the centre-line pixels with exactly one 8-neighbour.
+
+    Parameters
+    ----------
+    centre : (H, W) bool ndarray
+        One-pixel centre lines.
+    spur : float
+        Leave out ends whose branch meets a fork within this many pixels: the
+        skeleton's spurs, which no stroke of the pen drew.
+
+    Returns
+    -------
+    (K, 2) int ndarray
+        Row, column of each end.
+    """
+    neighbours = convolve(centre.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant") - 1
+    ends = np.argwhere(centre & (neighbours == 1))
+    return np.array([end for end in ends if _branch_length(centre, neighbours, end, spur) >= spur],
+                    dtype=int).reshape(-1, 2)
+
+
+def _branch_length(centre: np.ndarray, neighbours: np.ndarray, end: np.ndarray, limit: float) -> int:
+    """Steps from ``end`` along its branch to a fork (or its other end), stopping at ``limit``."""
+    previous, (r, c), steps = None, end, 0
+    while steps < limit:
+        around = [(r + dr, c + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr or dc)
+                  and 0 <= r + dr < centre.shape[0] and 0 <= c + dc < centre.shape[1] and centre[r + dr, c + dc]
+                  and (r + dr, c + dc) != previous]
+        if len(around) != 1 or neighbours[around[0]] > 2:
+            return steps
+        previous, (r, c), steps = (r, c), around[0], steps + 1
+    return steps
+
+
+def uneven_ink(centre: np.ndarray, width: float, rng: np.random.Generator, hand: Hand = UNEVEN,
+               size: float | None = None) -> np.ndarray:
+    """Ink of the centre lines drawn by ``hand``: drifting width, blots at some ends, maybe one gap.
+
+    Parameters
+    ----------
+    centre : (H, W) bool ndarray
+        One-pixel centre lines (`digit_plan`).
+    width : float
+        The pen's mean width in pixels.
+    size : float, optional
+        The digit's size in pixels, which sets how smoothly the width drifts (default: the array's height).
+
+    Returns
+    -------
+    (H, W) float32 ndarray in [0, 1]
+    """
+    size = float(size or centre.shape[0])
+    noise = gaussian_filter(rng.standard_normal(centre.shape), sigma=hand.drift_scale * size)
+    noise /= noise.std() or 1.0
+    widths = width * np.exp(np.clip(hand.drift * noise, -0.7, 0.7))
+    centre = centre.copy()
+    points = np.argwhere(centre)
+    if len(points) and rng.random() < hand.lift_chance:
+        r, c = points[rng.integers(len(points))]
+        # The ink either side reaches half a width into the gap: cut that much more.
+        cut = widths[r, c] * (1 + rng.uniform(*hand.gap)) / 2
+        rows, cols = np.ogrid[: centre.shape[0], : centre.shape[1]]
+        centre &= (rows - r) ** 2 + (cols - c) ** 2 > cut**2
+    if not centre.any():
+        return np.zeros(centre.shape, np.float32)
+    distance, (near_r, near_c) = distance_transform_edt(~centre, return_indices=True)
+    ink = np.clip(widths[near_r, near_c] / 2 - distance + 0.5, 0.0, 1.0)
+    rows, cols = np.ogrid[: centre.shape[0], : centre.shape[1]]
+    for r, c in stroke_ends(centre, spur=max(1.5 * width, 0.1 * size)):
+        if rng.random() < hand.blot_chance:
+            radius = widths[r, c] * rng.uniform(*hand.blot) / 2
+            disc = radius - np.sqrt((rows - r) ** 2 + (cols - c) ** 2) + 0.5
+            ink = np.maximum(ink, np.clip(disc, 0.0, 1.0))
+    return ink.astype(np.float32)
+
+
 # Redrawn digits are rendered this many times larger than the 20 px box.
 _REDRAW_SCALE = 4
 
 
-def redraw(digit: np.ndarray, pen: float) -> np.ndarray:
+def redraw(digit: np.ndarray, pen: float, hand: Hand | None = None, seed: int | None = None) -> np.ndarray:
     """One MNIST digit redrawn with a canvas pen, then prepared as the draw page prepares drawings.
 
     Parameters
@@ -158,20 +260,34 @@ def redraw(digit: np.ndarray, pen: float) -> np.ndarray:
     digit : (28, 28) uint8 ndarray
     pen : float
         Pen width in pixels of the 20 px digit box (MNIST's own median is 2.6).
+    hand : Hand, optional
+        Draw with this uneven hand (`uneven_ink`) instead of the steady round pen.
+    seed : int, optional
+        Seeds the hand's randomness.
 
     Returns
     -------
     (28, 28) uint8 ndarray
     """
     height = DIGIT_BOX * _REDRAW_SCALE
-    margin = int(pen * _REDRAW_SCALE / 2) + 2
-    rgba = render_digit(digit, height, pen * _REDRAW_SCALE, margin, margin, canvas=height + 2 * margin)
+    brush = pen * _REDRAW_SCALE
+    # Room for the widest ink: a blot of the widest drift.
+    reach = brush / 2 if hand is None else brush * np.exp(0.7) * hand.blot[1] / 2
+    margin = int(reach) + 2
+    canvas = height + 2 * margin
+    if hand is None:
+        rgba = render_digit(digit, height, brush, margin, margin, canvas=canvas)
+    else:
+        centre, solid = digit_plan(digit, height, brush, margin, margin, canvas)
+        ink = np.maximum(uneven_ink(centre, brush, np.random.default_rng(seed), hand, size=height), solid)
+        rgba = np.zeros(ink.shape + (4,), np.uint8)
+        rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
     image = canvas_to_mnist(rgba)
     return digit if image is None else np.round(image * 255).astype(np.uint8)
 
 
 def redraw_many(digits: np.ndarray, pens: tuple[float, float] = (0.8, 4.0), seed: int = 0,
-                progress=None) -> np.ndarray:
+                progress=None, uneven: float = 0.0) -> np.ndarray:
     """`redraw` every digit with a random pen width, on every CPU core.
 
     Parameters
@@ -181,6 +297,8 @@ def redraw_many(digits: np.ndarray, pens: tuple[float, float] = (0.8, 4.0), seed
         Range of pen widths, in pixels of the 20 px box.
     progress : callable, optional
         Called with the number of digits done so far.
+    uneven : float
+        Share of the digits drawn by the uneven hand (`UNEVEN`) instead of the round pen.
 
     Returns
     -------
@@ -189,12 +307,16 @@ def redraw_many(digits: np.ndarray, pens: tuple[float, float] = (0.8, 4.0), seed
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    widths = np.random.default_rng(seed).uniform(*pens, size=len(digits))
+    rng = np.random.default_rng(seed)
+    widths = rng.uniform(*pens, size=len(digits))
+    # A seed per digit for the uneven ones, -1 for the round pen.
+    seeds = np.where(rng.random(len(digits)) < uneven, rng.integers(0, 2**31, len(digits)), -1)
     out = np.empty_like(digits)
     chunk = 500
     starts = range(0, len(digits), chunk)
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        jobs = [pool.submit(_redraw_chunk, digits[i : i + chunk], widths[i : i + chunk]) for i in starts]
+        jobs = [pool.submit(_redraw_chunk, digits[i : i + chunk], widths[i : i + chunk], seeds[i : i + chunk])
+                for i in starts]
         for i, job in zip(starts, jobs):
             out[i : i + chunk] = job.result()
             if progress is not None:
@@ -202,5 +324,5 @@ def redraw_many(digits: np.ndarray, pens: tuple[float, float] = (0.8, 4.0), seed
     return out
 
 
-def _redraw_chunk(digits: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    return np.stack([redraw(d, w) for d, w in zip(digits, widths)])
+def _redraw_chunk(digits: np.ndarray, widths: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    return np.stack([redraw(d, w) if s < 0 else redraw(d, w, UNEVEN, int(s)) for d, w, s in zip(digits, widths, seeds)])

@@ -21,6 +21,7 @@ class Recipe:
     schedule: str = "constant"  # "constant", or "cosine": warm up one epoch, then decay to ~0
     augment: bool = True  # random rotation/shift/zoom and stroke width
     redraw: float = 0.0  # share of images shown redrawn with a canvas pen (digits.redraw.redraw)
+    uneven: float = 0.0  # share of the redrawn images drawn by an uneven hand (digits.redraw.Hand)
     warp: float = 0.0  # the most elastic displacement in pixels (0: none); slant comes with it (`warp`)
     batch_size: int = 128
 
