@@ -105,7 +105,8 @@ def offer_labels(reading, report, name) -> None:
     answer = config.NOT_A_DIGIT if flagged else reading.digit  # what "Right" agrees with
     st.button("Right, it's not a digit" if flagged else f"Right, it's a {answer}", key=f"right-{key}",
               icon=":material/check:", on_click=draw_state.save_label, args=(answer,))
-    st.pills("No, it's a…", config.LABELS, format_func=config.label_name, key=f"label-{key}", wrap=True,
+    others = [label for label in config.LABELS if label != answer]  # the answer shown has its own button
+    st.pills("No, it's a…", others, format_func=config.label_name, key=f"label-{key}", wrap=True,
              on_change=draw_state.save_picked, args=(f"label-{key}",))  # wrapped: no option scrolls out of sight
     if error := draw_state.pop_save_error():
         st.error(f"Could not save the drawing: {error} "

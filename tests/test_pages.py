@@ -245,6 +245,10 @@ def test_picking_another_digit_relabels_the_same_drawing(drawings_dir):
     at = run_draw_page(ONE)
     with fake_canvas(ONE):
         at.get("button_group")[0].set_value(7).run()  # wrong first...
-        at.get("button_group")[0].set_value(1).run()  # ...then right
+        at.get("button_group")[0].set_value(4).run()  # ...then another digit...
+    rows = stored(drawings_dir)
+    assert list(rows.labels) == [4]  # one drawing, relabelled
+    with fake_canvas(ONE):
+        next(b for b in at.button if b.key.startswith("right-")).click().run()  # ...then right
     rows = stored(drawings_dir)
     assert list(rows.labels) == [1]  # one drawing, relabelled
