@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -287,6 +288,17 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     return Reading(steps, probs[0], *read_answer(probs[0]), not_a_digit=not_digit, number=number, digits=tuple(each))
 
 
+def pair_groups(digits: Sequence[DigitReading]) -> list[tuple[DigitReading, ...]]:
+    """The digits left to right, grouped as the draw page shows them: a touching pair (one frame) together."""
+    groups, k = [], 0
+    while k < len(digits):
+        two = tuple(digits[k : k + 2])
+        together = len(two) == 2 and all(d.paired for d in two) and two[0].steps.fitted is two[1].steps.fitted
+        groups.append(two if together else two[:1])
+        k += len(groups[-1])
+    return groups
+
+
 def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[DigitReading]:
     """``each``, with touching digits the pair reader reads surely read as that pair (`digits.pairs`).
 
@@ -295,9 +307,10 @@ def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[Di
     and two neighbouring pieces whose ink touches (one piece the splitter cut). The
     second is read anew only when the pair differs from the two digits read and is
     surer than they are together, or one of them is doubted.
-    The pair's frame (`digits.pairs.fit_pair`) is what the pair reader sees; its
-    left and right halves are shown as the two digits' inputs, each with its own
-    probabilities (`digits.pairs.halves`).
+    The pair's frame (`digits.pairs.fit_pair`) is what the pair reader sees: both
+    digits keep it as ``steps.fitted`` (the draw page shows it whole, `pair_groups`),
+    its left and right halves as ``steps.centred``, each with its own probabilities
+    (`digits.pairs.halves`).
     """
     if classifier.pair_reader is None:
         return each

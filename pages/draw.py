@@ -3,7 +3,7 @@
 import streamlit as st
 
 from digits import canvas, charts, config, draw_state, pixels, ui
-from digits.inference import read_canvas, read_naively
+from digits.inference import pair_groups, read_canvas, read_naively
 
 st.title("Draw a digit")
 name = ui.model_picker()
@@ -78,11 +78,17 @@ def draw_and_read() -> None:
             offer_labels(reading, report, name)
 
     st.subheader("What the network sees")
-    if len(reading.digits) > 1:  # each digit's own input and probabilities
-        for col, part in zip(st.columns(len(reading.digits)), reading.digits):
-            caption = (f"Not a digit? (read as {part.digit})" if part.not_a_digit
-                       else f"Read as {part.digit}, touching its neighbour" if part.paired
-                       else f"Read as {part.digit}")
+    if len(reading.digits) > 1:  # each digit's own input and probabilities; a touching pair's one frame
+        groups = pair_groups(reading.digits)
+        for col, group in zip(st.columns([len(g) for g in groups]), groups):
+            if len(group) == 2:
+                col.image(pixels.pixelated(group[0].steps.fitted, 4), width=224,
+                          caption=f"Read together as {group[0].digit}{group[1].digit}: the two touch")
+                for sub, part in zip(col.columns(2), group):
+                    sub.html(charts.probability_bars_html(part.probs, height=80))
+                continue
+            part = group[0]
+            caption = f"Not a digit? (read as {part.digit})" if part.not_a_digit else f"Read as {part.digit}"
             col.image(pixels.pixelated(part.steps.centred, 4), caption=caption, width=112)
             col.html(charts.probability_bars_html(part.probs, height=80))
     else:

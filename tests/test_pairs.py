@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from digits import config, network, pairs
-from digits.inference import Classifier, DigitReading, _touching_pairs, load_classifier, read_answer, read_canvas
+from digits.inference import (
+    Classifier,
+    DigitReading,
+    _touching_pairs,
+    load_classifier,
+    pair_groups,
+    read_answer,
+    read_canvas,
+)
 from digits.preprocess import Steps
 from tests.conftest import stroke_canvas, touching_ten
 
@@ -104,6 +112,16 @@ def test_a_wide_piece_the_pair_reader_is_sure_of_becomes_those_two_digits():
     assert read[1].steps.fitted.shape == (28, 56)  # the pair's frame, as the pair reader saw it
     np.testing.assert_array_equal(np.hstack([read[1].steps.centred, read[2].steps.centred]), read[1].steps.fitted)
     assert read[1].probs.sum() == pytest.approx(1.0) and read[1].confidence == pytest.approx(1.0, abs=1e-6)
+
+
+def test_the_page_shows_each_pair_s_two_digits_together_and_the_others_alone():
+    each = [part(10, 60), part(90, 150), part(260, 150), part(420, 50)]  # two wide pieces between two narrow
+    read = _touching_pairs(with_pair_reader(42, 0.95), each)
+    groups = pair_groups(read)
+    assert [len(g) for g in groups] == [1, 2, 2, 1]  # two pairs side by side stay two pairs
+    assert [[d.digit for d in g] for g in groups] == [[3], [4, 2], [4, 2], [3]]
+    assert groups[1][0].steps.fitted is groups[1][1].steps.fitted
+    assert pair_groups(each) == [(d,) for d in each]  # no pair: one by one
 
 
 def test_narrow_pieces_and_unsure_pairs_are_left_as_they_were():
