@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digits import config, network, pairs
+from digits import network, pairs
 from digits.inference import (
     Classifier,
     DigitReading,
