@@ -174,7 +174,7 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     choices = page.locator('[data-testid="stButtonGroup"] button')
     choices.filter(has_text=re.compile(r"^3$")).click()  # wrong...
     assert wait_for(lambda: page.get_by_text("Saved as a 3").count() > 0)
-    choices.filter(has_text=re.compile(r"^7$")).click()  # ...then right
+    page.get_by_role("button", name="Right, it's a 7").click()  # ...then right (7 is not among the others)
     assert wait_for(lambda: page.get_by_text("Saved as a 7").count() > 0)
 
     page.get_by_role("link", name="My drawings", exact=True).click()
