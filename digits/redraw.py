@@ -58,7 +58,12 @@ def stroke_rgba(skeleton: np.ndarray, width: float, filled: np.ndarray | None = 
     ink = draw_pen(skeleton, width)
     if filled is not None:
         ink = np.maximum(ink, filled)
-    rgba = np.zeros(skeleton.shape + (4,), np.uint8)
+    return ink_rgba(ink)
+
+
+def ink_rgba(ink: np.ndarray) -> np.ndarray:
+    """(H, W) ink in [0, 1] as canvas RGBA (H, W, 4) uint8: black ink on a transparent background."""
+    rgba = np.zeros(ink.shape + (4,), np.uint8)
     rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
     return rgba
 
@@ -166,6 +171,7 @@ class Hand:
     blot: tuple[float, float] = (1.2, 1.7)  # a blot's diameter, in widths of the pen there
     lift_chance: float = 0.2  # chance of one gap where the pen lifted mid-stroke
     gap: tuple[float, float] = (0.3, 0.8)  # the gap's length between the ink either side, in pen widths
+    widest: float = 0.7  # the log of the drift is clipped to +-this: the widest ink is e^0.7 times the pen
 
 
 UNEVEN = Hand()
@@ -226,20 +232,19 @@ def uneven_ink(centre: np.ndarray, width: float, rng: np.random.Generator, hand:
     size = float(size or centre.shape[0])
     noise = gaussian_filter(rng.standard_normal(centre.shape), sigma=hand.drift_scale * size)
     noise /= noise.std() or 1.0
-    widths = width * np.exp(np.clip(hand.drift * noise, -0.7, 0.7))
+    widths = width * np.exp(np.clip(hand.drift * noise, -hand.widest, hand.widest))
+    rows, cols = np.ogrid[: centre.shape[0], : centre.shape[1]]
     centre = centre.copy()
     points = np.argwhere(centre)
     if len(points) and rng.random() < hand.lift_chance:
         r, c = points[rng.integers(len(points))]
         # The ink either side reaches half a width into the gap: cut that much more.
         cut = widths[r, c] * (1 + rng.uniform(*hand.gap)) / 2
-        rows, cols = np.ogrid[: centre.shape[0], : centre.shape[1]]
         centre &= (rows - r) ** 2 + (cols - c) ** 2 > cut**2
     if not centre.any():
         return np.zeros(centre.shape, np.float32)
     distance, (near_r, near_c) = distance_transform_edt(~centre, return_indices=True)
     ink = np.clip(widths[near_r, near_c] / 2 - distance + 0.5, 0.0, 1.0)
-    rows, cols = np.ogrid[: centre.shape[0], : centre.shape[1]]
     for r, c in stroke_ends(centre, spur=max(1.5 * width, 0.1 * size)):
         if rng.random() < hand.blot_chance:
             radius = widths[r, c] * rng.uniform(*hand.blot) / 2
@@ -272,16 +277,14 @@ def redraw(digit: np.ndarray, pen: float, hand: Hand | None = None, seed: int | 
     height = DIGIT_BOX * _REDRAW_SCALE
     brush = pen * _REDRAW_SCALE
     # Room for the widest ink: a blot of the widest drift.
-    reach = brush / 2 if hand is None else brush * np.exp(0.7) * hand.blot[1] / 2
+    reach = brush / 2 if hand is None else brush * np.exp(hand.widest) * hand.blot[1] / 2
     margin = int(reach) + 2
     canvas = height + 2 * margin
     if hand is None:
         rgba = render_digit(digit, height, brush, margin, margin, canvas=canvas)
     else:
         centre, solid = digit_plan(digit, height, brush, margin, margin, canvas)
-        ink = np.maximum(uneven_ink(centre, brush, np.random.default_rng(seed), hand, size=height), solid)
-        rgba = np.zeros(ink.shape + (4,), np.uint8)
-        rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
+        rgba = ink_rgba(np.maximum(uneven_ink(centre, brush, np.random.default_rng(seed), hand, size=height), solid))
     image = canvas_to_mnist(rgba)
     return digit if image is None else np.round(image * 255).astype(np.uint8)
 
