@@ -17,8 +17,10 @@ CANVAS_VERSION = "canvas_version"  # bumped by Clear: the canvas is handed a new
 STALE = "stale_drawing"  # the canvas's report from before Clear, ignored until it reports again
 DRAWING = "drawing"  # (28, 28) float32: the model's input for the drawing on screen
 CURRENT = "current"  # what a label click stores: the drawing on screen, as read
-SAVED = "saved"  # {"key", "id", "label"} of the drawing last stored from this session
+NUMBER = "current_number"  # what a number's label stores: each digit on screen, as read
+SAVED = "saved"  # {"key", "id" or "ids", "label"} of the drawing (or number) last stored from this session
 SAVE_ERROR = "save_error"  # why the last label click could not be stored
+NUMBER_ERROR = "number_error"  # why the number typed could not be saved
 
 
 def canvas_version() -> int:
@@ -69,8 +71,11 @@ def offer(image: np.ndarray, probs: np.ndarray, rgba: np.ndarray, png: bytes, mo
     return key
 
 
-def saved_label(key: str) -> int | None:
-    """The label stored for drawing ``key`` from this session (a digit or config.NOT_A_DIGIT), or None."""
+def saved_label(key: str) -> int | str | None:
+    """The label stored for drawing ``key`` from this session, or None.
+
+    A digit or config.NOT_A_DIGIT for one drawing; for a number, its digits as typed ("2026").
+    """
     saved = st.session_state.get(SAVED, {})
     return saved.get("label") if saved.get("key") == key else None
 
@@ -112,3 +117,87 @@ def save_picked(widget_key: str) -> None:
     label = st.session_state.get(widget_key)
     if label is not None:
         save_label(label)
+
+
+def offer_number(digits, model: str) -> str:
+    """Make the number on screen the one a number label stores; return its key.
+
+    ``digits``: the reading's `digits.inference.DigitReading` of each digit, left
+    to right. Each digit is stored on its own, as a drawing of one digit: its
+    model input, what was read, and a PNG of the canvas holding its ink alone.
+    Two touching digits read together as a pair are not stored: their inputs
+    are halves of the pair's frame, not digits prepared as MNIST's were.
+    """
+    key = hashlib.sha1(b"".join(d.steps.centred.tobytes() for d in digits)).hexdigest()[:16]
+    parts = [None if d.paired else dict(image=d.steps.centred, probs=d.probs, flagged=d.not_a_digit,
+                                        png=_ink_png(d.steps.ink)) for d in digits]
+    st.session_state[NUMBER] = dict(key=key, parts=parts, model=model)
+    return key
+
+
+def _ink_png(ink: np.ndarray) -> bytes:
+    """(H, W) ink in [0, 1] as the PNG of a canvas holding only that ink (black on transparent)."""
+    rgba = np.zeros(ink.shape + (4,), np.uint8)
+    rgba[..., 3] = np.round(np.clip(ink, 0, 1) * 255)
+    return store.encode_canvas(rgba)
+
+
+def number_labels(text: str, count: int) -> list[int]:
+    """The digits typed for a number read as ``count`` digits; ValueError says what is wrong, plainly.
+
+    Spaces are ignored.
+
+    >>> number_labels(" 20 26", 4)
+    [2, 0, 2, 6]
+    """
+    typed = "".join(text.split())
+    if not typed:
+        raise ValueError("Type the number you wrote, such as 2026.")
+    if not (typed.isascii() and typed.isdigit()):
+        raise ValueError(f"Type digits only, such as 2026 (not “{typed}”).")
+    if len(typed) != count:
+        raise ValueError(f"The network split your drawing into {count} digits, and you typed {len(typed)}. "
+                         f"A number is kept digit by digit, so only one split right can be saved: clear the "
+                         f"canvas and write it again with a little more room between the digits.")
+    return [int(c) for c in typed]
+
+
+def pop_number_error() -> str | None:
+    return st.session_state.pop(NUMBER_ERROR, None)
+
+
+def save_number(text: str) -> None:
+    """Store each digit of the number on screen with its digit of ``text``, or relabel them if stored already.
+
+    Called only from a widget's callback. Digits read as a touching pair are left out (`offer_number`).
+    """
+    current = st.session_state.get(NUMBER)
+    if current is None:
+        return
+    try:
+        labels = number_labels(text, len(current["parts"]))
+    except ValueError as error:
+        st.session_state[NUMBER_ERROR] = str(error)
+        return
+    kept = [(part, label) for part, label in zip(current["parts"], labels) if part is not None]
+    saved = st.session_state.get(SAVED)
+    try:
+        db = ui.drawings_db()
+        if saved and saved["key"] == current["key"]:
+            for drawing_id, (_, label) in zip(saved["ids"], kept):
+                store.relabel(db, drawing_id, label, session=ui.session_id())
+        else:
+            ids = store.add_many(db, [dict(image=part["image"], canvas_png=part["png"], probs=part["probs"],
+                                           label=label, model=current["model"], session=ui.session_id(),
+                                           flagged=part["flagged"]) for part, label in kept])
+            saved = {"key": current["key"], "ids": ids}
+        st.session_state[SAVED] = {**saved, "label": "".join(map(str, labels))}
+    except (store.StoreError, OSError) as error:
+        st.session_state[SAVE_ERROR] = ui.storage_message(error)
+
+
+def save_typed(widget_key: str) -> None:
+    """Callback of the number typed in "No, it's…": store the number's digits with it, if any was typed."""
+    text = st.session_state.get(widget_key)
+    if text:
+        save_number(text)

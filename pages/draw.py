@@ -76,6 +76,8 @@ def draw_and_read() -> None:
         if not several:  # a number's digits each show their own, below
             st.html(charts.probability_bars_html(probs))
             offer_labels(reading, report, name)
+        else:
+            offer_number_labels(reading, name)
 
     st.subheader("What the network sees")
     if len(reading.digits) > 1:  # each digit's own input and probabilities; a touching pair's one frame
@@ -120,6 +122,29 @@ def offer_labels(reading, report, name) -> None:
     elif (label := draw_state.saved_label(key)) is not None:
         saved = "not a digit" if label == config.NOT_A_DIGIT else f"a **{label}**"
         st.caption(f"Saved as {saved}: thank you. See it on the My drawings page.")
+
+
+def offer_number_labels(reading, name) -> None:
+    """Labelling a number: each of its digits kept on its own, when the person says what they wrote."""
+    key = draw_state.offer_number(reading.digits, name)
+    if not reading.not_a_digit:
+        st.button(f"Right, it's {reading.number}", key=f"right-{key}", icon=":material/check:",
+                  on_click=draw_state.save_number, args=(reading.number,))
+    st.text_input("It's the number…" if reading.not_a_digit else "No, it's…", key=f"number-{key}",
+                  placeholder="the digits you wrote, then Enter", on_change=draw_state.save_typed,
+                  args=(f"number-{key}",), width=320)
+    if error := draw_state.pop_number_error():
+        st.warning(error, icon=":material/edit:")
+    elif error := draw_state.pop_save_error():
+        st.error(f"Could not save the drawing: {error} "
+                 "Your drawing is still here: try again once that is fixed.", icon=":material/error:")
+    elif (label := draw_state.saved_label(key)) is not None:
+        paired = sum(d.paired for d in reading.digits)
+        kept = len(reading.digits) - paired
+        left_out = (f" The {paired} touching digits read together are not kept: the pair reader saw them as one "
+                    "frame, not as two digits prepared one by one." if paired else "")
+        st.caption(f"Saved as **{label}**, {kept} digit{'s' * (kept != 1)} each on its own: thank you. "
+                   f"See them on the My drawings page.{left_out}")
 
 
 def teach_the_steps(classifier, rgba, steps, digit: int) -> None:

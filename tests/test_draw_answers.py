@@ -118,3 +118,71 @@ def test_picking_not_a_digit_for_a_drawing_read_as_a_digit_stores_it_unflagged_a
         next(b for b in at.button if b.key.startswith("right-")).click().run()  # a slip: it was a 1 after all
     assert stored(drawings_dir) == [(1, False)]  # the same drawing, relabelled
     assert any("Saved as a **1**" in c.value for c in at.caption)
+
+
+# --- Labelling a number: each digit kept on its own ------------------------------------------------
+
+def one_beside_seven() -> np.ndarray:
+    """A 1 on the left and a 7 on the right, far apart: read "17"."""
+    return np.maximum(stroke_canvas([(80, 70), (240, 70)]), stroke_canvas([(80, 150), (80, 260), (240, 190)]))
+
+
+def test_right_on_a_number_stores_each_digit_on_its_own(drawings_dir):
+    number = one_beside_seven()
+    at = run_draw_page(number)
+    right = next(b for b in at.button if b.key.startswith("right-"))
+    assert right.label == "Right, it's 17"
+    with fake_canvas(number):
+        right.click().run()
+    assert stored(drawings_dir) == [(1, False), (7, False)]
+    assert any(c.value.startswith("Saved as **17**, 2 digits each on its own") for c in at.caption)
+    db = store.connect(drawings_dir / "drawings.sqlite")
+    rows = store.page(db, "strong").rows[::-1]
+    canvases = store.canvases(db, [r.id for r in rows])
+    # Each digit's own ink, on a canvas of the drawing's size: the 1 on the left half, the 7 on the right.
+    assert [c.shape for c in canvases] == [number.shape] * 2
+    assert canvases[0][:, 160:, 3].max() == 0 and canvases[0][:, :120, 3].max() == 255
+    assert canvases[1][:, :120, 3].max() == 0 and canvases[1][:, 160:, 3].max() == 255
+    np.testing.assert_array_equal(np.maximum(canvases[0], canvases[1])[..., 3] > 0, number[..., 3] > 0)
+
+
+def test_a_number_typed_with_the_wrong_count_of_digits_is_refused_and_nothing_is_lost(drawings_dir):
+    number = one_beside_seven()
+    at = run_draw_page(number)
+    box = next(t for t in at.text_input if t.key.startswith("number-"))
+    assert box.label == "No, it's…"
+    with fake_canvas(number):
+        box.input("127").run()
+    assert stored(drawings_dir) == []
+    assert any("split your drawing into 2 digits, and you typed 3" in w.value for w in at.warning)
+    assert prediction(at) == "17"  # the drawing is still read, still there
+    with fake_canvas(number):
+        next(t for t in at.text_input if t.key.startswith("number-")).input("1 4").run()
+    assert stored(drawings_dir) == [(1, False), (4, False)]
+    assert any(c.value.startswith("Saved as **14**") for c in at.caption)
+    with fake_canvas(number):
+        next(t for t in at.text_input if t.key.startswith("number-")).input("71").run()  # a slip, mended
+    assert stored(drawings_dir) == [(7, False), (1, False)]  # the same two drawings, relabelled
+
+
+@pytest.mark.parametrize("typed, message", [("", "Type the number"), ("2O26", "digits only"),
+                                            ("٢٠٢٦", "digits only"), ("20266", "you typed 5")])
+def test_number_labels_say_what_is_wrong(typed, message):
+    from digits.draw_state import number_labels
+
+    with pytest.raises(ValueError, match=message):
+        number_labels(typed, 4)
+    assert number_labels(" 20 26 ", 4) == [2, 0, 2, 6]
+
+
+@pytest.mark.skipif(not pairs.PAIR_READER_FILE.exists(), reason="the pair reader has not been trained")
+def test_a_touching_pair_read_together_is_not_stored_and_the_page_says_why(drawings_dir):
+    from tests.conftest import stroke_canvas as line
+
+    rgba = np.maximum(touching_ten(), line([(80, 280), (240, 280)]))  # "10" touching, then a 1 apart
+    at = run_draw_page(rgba)
+    assert prediction(at) == "101"
+    with fake_canvas(rgba):
+        next(b for b in at.button if b.key.startswith("right-")).click().run()
+    assert stored(drawings_dir) == [(1, False)]  # the lone 1 only
+    assert any("The 2 touching digits read together are not kept" in c.value for c in at.caption)

@@ -228,3 +228,14 @@ def test_canvases_come_back_in_the_order_asked_none_where_unreadable_or_missing(
     for drawing_id, rgba in zip(ids[::-1], got):
         np.testing.assert_array_equal(rgba, canvas(drawing_id - fake))
     assert store.canvases(db, []) == []
+
+
+def test_add_many_stores_all_or_none(db):
+    row = dict(image=np.zeros((28, 28)), canvas_png=b"png", probs=np.eye(10)[3], label=3, model="strong",
+               session="s")
+    with pytest.raises(ValueError, match="a label must be"):
+        store.add_many(db, [row, {**row, "label": 12}])  # the second is bad: the first is not stored either
+    assert store.summary(db, "strong").drawings == 0
+    ids = store.add_many(db, [row, {**row, "label": 5}])
+    assert len(ids) == 2 and ids[0] < ids[1]
+    assert sorted(r.label for r in store.page(db, "strong").rows) == [3, 5]

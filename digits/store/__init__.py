@@ -56,6 +56,7 @@ from digits.store.queries import (  # noqa: F401
 from digits.store.writes import (  # noqa: F401
     Lesson,
     add,
+    add_many,
     current_lesson,
     delete,
     delete_all,

@@ -46,19 +46,42 @@ def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, l
     naive_probs : (10,) float ndarray, optional
         What the model answered on ``squeezed``.
     """
+    row = _row(image=image, canvas_png=canvas_png, probs=probs, label=label, model=model, session=session,
+               flagged=flagged, squeezed=squeezed, naive_probs=naive_probs, created=created)
+    with _transaction(db, writes=True) as conn:
+        return _insert(conn, *row)
+
+
+@_guarded("could not store the drawings")
+def add_many(db: Store, rows: Sequence[dict]) -> list[int]:
+    """Store several labelled drawings at once, all or none (the digits of one number); return their ids.
+
+    Each row holds `add`'s keyword arguments.
+    """
+    checked = [_row(**row) for row in rows]  # every row checked before any is written
+    with _transaction(db, writes=True) as conn:
+        return [_insert(conn, *row) for row in checked]
+
+
+def _row(*, image, canvas_png, probs, label, model, session, flagged=None, squeezed=None, naive_probs=None,
+         created=None) -> tuple[dict, dict]:
+    """`add`'s arguments checked: the drawing's columns and its reading's."""
     label = _check_label(label)
     flagged = None if flagged is None else bool(flagged)
     image, probs = _array(image, IMAGE_SHAPE, "an image"), _array(probs, (config.NUM_CLASSES,), "probs")
     squeezed = None if squeezed is None else _array(squeezed, IMAGE_SHAPE, "a squeezed image").tobytes()
     naive = None if naive_probs is None else int(_array(naive_probs, (config.NUM_CLASSES,), "naive_probs").argmax())
     predicted = int(probs.argmax())
-    with _transaction(db, writes=True) as conn:
-        drawing_id = conn.execute(drawings.insert().values(
-            created=time.time() if created is None else created, session=session, model=model, label=label,
-            predicted=predicted, flagged=flagged, probs=probs.tobytes(), image=image.tobytes(),
-            canvas_png=bytes(canvas_png), squeezed=squeezed)).inserted_primary_key[0]
-        conn.execute(readings.insert().values(model=model, drawing_id=drawing_id, predicted=predicted,
-                                              probs=probs.tobytes(), naive_predicted=naive))
+    drawing = dict(created=time.time() if created is None else created, session=session, model=model, label=label,
+                   predicted=predicted, flagged=flagged, probs=probs.tobytes(), image=image.tobytes(),
+                   canvas_png=bytes(canvas_png), squeezed=squeezed)
+    return drawing, dict(model=model, predicted=predicted, probs=probs.tobytes(), naive_predicted=naive)
+
+
+def _insert(conn, drawing: dict, reading: dict) -> int:
+    """Insert one drawing and its reading in the open transaction ``conn``; return its id."""
+    drawing_id = conn.execute(drawings.insert().values(**drawing)).inserted_primary_key[0]
+    conn.execute(readings.insert().values(drawing_id=drawing_id, **reading))
     return int(drawing_id)
 
 
