@@ -93,6 +93,14 @@ def test_the_wide_canvas_reads_a_number_across_it_and_switching_back_gives_the_s
     shown = wait_for(lambda: browser.prediction(page) == "174" and "174")
     assert shown == "174", f"drew 174 on the wide canvas, the page shows {browser.prediction(page)!r}"
     assert page.get_by_text("could not be read").count() == 0
+    # Labelled as typed: a count of digits other than the split's is refused, the right one saved digit by digit.
+    typed = page.get_by_label("No, it's…")
+    typed.fill("17")
+    typed.press("Enter")
+    assert wait_for(lambda: page.get_by_text("and you typed 2").count() > 0)
+    page.get_by_label("No, it's…").fill("174")
+    page.get_by_label("No, it's…").press("Enter")
+    assert wait_for(lambda: page.get_by_text("Saved as 174, 3 digits each on its own").count() > 0)
     page.get_by_text("Wide canvas, for numbers").click()
     assert wait_for(lambda: canvas_width(page) < 400 and prompt_visible(page)), "the canvas did not narrow"
     assert browser.prediction(page) is None  # switching mounted an empty canvas
@@ -178,6 +186,7 @@ def test_label_wrong_then_right_and_see_it_on_my_drawings_and_the_class_tally(ap
     assert wait_for(lambda: page.get_by_text("Saved as a 7").count() > 0)
 
     page.get_by_role("link", name="My drawings", exact=True).click()
+    page.get_by_text("Only this browser session's drawings").click()  # other tests of this module label too
     drawings = page.locator('[data-testid="stMetric"]').filter(has_text="Drawings")
     assert wait_for(lambda: drawings.count() and drawings.locator('[data-testid="stMetricValue"]').inner_text() == "1")
 
