@@ -56,6 +56,9 @@ DIGIT_WIDTH = 0.75
 CUT_COST = 0.5
 # ... and this much more for each stroke it goes through (ink along the cut, in pen widths).
 CROSS_COST = 0.5
+# ... and this much more times the share of the piece's height it runs inside a hole of the ink: a cut
+# through a loop halves a 0 (or a 6's, 8's, 9's loop), while a cut between touching digits passes none.
+HOLE_COST = 2.0
 # A bit wider than this many times its height is unlikely to be one digit: each unit more costs this.
 WIDE = 0.95
 WIDE_COST = 4.0
@@ -223,7 +226,8 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD,
     each wide one also cut along paths of least ink (`_paths`). Every run of up to
     ``MAX_BITS`` neighbouring bits is a candidate digit, read in one batch; the
     split kept is the one with the highest sum of log top-probabilities, less
-    ``CUT_COST`` for each cut through a piece, ``JOIN_COST`` for each join of
+    ``CUT_COST`` for each cut through a piece (more for each stroke it crosses, and
+    for the share of its length inside a loop of the ink), ``JOIN_COST`` for each join of
     pieces, ``WIDE_COST`` for digits far wider than tall, and, in ink of several
     groups, ``ODD_COST`` for candidates the not-a-digit detector doubts (two
     touching digits read as one).
@@ -269,18 +273,24 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD,
         if _scores(whole[0][None], np.array([whole[1]]), np.array([_upright(mask)]), several=False)[0] > -CUT_COST:
             return [ink.astype(np.float32)]
     owner = _nearest(labels)
-    # Bits, left to right: (group index, cut on the left, cut on the right), a cut being a column per row.
+    # Bits, left to right: (group index, its pixels, cut on the left, cut on the right, the right cut's extra
+    # cost), a cut being a column per row.
     first, last = np.zeros(len(crop), int), np.full(len(crop), crop.shape[1])
     rows = np.arange(len(crop))
     pen = 2 * mask.sum() / max((mask & ~ndimage.binary_erosion(mask)).sum(), 1)  # the stroke's width in pixels
     bits = []
     for k, g in enumerate(groups):
         mine = np.isin(owner, g["ids"])
-        cuts = _paths(mask & mine, g) if _upright(mask & mine) > ONE_DIGIT_WIDTH else []
-        # How many strokes each cut goes through, in pen widths (a cut between touching digits crosses few).
-        crossed = [(mask & mine)[rows, np.minimum(c, crop.shape[1] - 1)].sum() / pen for c in cuts] + [0.0]
+        stroke = mask & mine
+        cuts = _paths(stroke, g) if _upright(stroke) > ONE_DIGIT_WIDTH else []
+        # What each cut costs beyond CUT_COST: the strokes it goes through, in pen widths (a cut between
+        # touching digits crosses few), and its length inside a hole of the ink (a cut through a 0's loop).
+        holes = ndimage.binary_fill_holes(stroke) & ~stroke if cuts else None
+        at = [np.minimum(c, crop.shape[1] - 1) for c in cuts]
+        extra = [CROSS_COST * stroke[rows, c].sum() / pen + HOLE_COST * holes[rows, c].sum() / (g["bottom"] - g["top"])
+                 for c in at] + [0.0]
         edges = [first] + cuts + [last]
-        bits.extend((k, mine, a, b, x) for a, b, x in zip(edges[:-1], edges[1:], crossed))
+        bits.extend((k, mine, a, b, x) for a, b, x in zip(edges[:-1], edges[1:], extra))
     columns = np.arange(crop.shape[1])
     runs, images, shapes = [], [], []
     for i in range(len(bits)):
@@ -301,7 +311,7 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD,
     shapes = np.array(shapes)
     scores = _scores(probs, margins, shapes, several=len(groups) > 1)
     # A digit ending inside a piece cuts it.
-    scores -= np.array([(CUT_COST + CROSS_COST * bits[j - 1][4]) * (j < len(bits) and bits[j][0] == bits[j - 1][0])
+    scores -= np.array([(CUT_COST + bits[j - 1][4]) * (j < len(bits) and bits[j][0] == bits[j - 1][0])
                         for i, j in runs])
     # Joining pieces costs nothing when they make one digit's shape (a pen lift).
     joins = np.array([len({b[0] for b in bits[i:j]}) - 1 for i, j in runs])
@@ -347,7 +357,7 @@ def _scores(probs: np.ndarray, margins: np.ndarray, shapes: np.ndarray, several:
 
 
 def _owned(bits: list, columns: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the pixels of ``bits``, each (group index, its pixels, left cut, right cut, strokes crossed)."""
+    """(H, W) bool: the pixels of ``bits``, each (group index, its pixels, left cut, right cut, cut cost)."""
     mine = np.zeros((len(bits[0][1]), len(columns)), bool)
     for _, pixels, left, right, _ in bits:
         mine |= pixels & (columns >= left[:, None]) & (columns < right[:, None])

@@ -131,6 +131,22 @@ def test_read_digits_keeps_a_wide_digit_whole_when_the_classifier_reads_it_surel
     assert len(read_digits(ink, probabilities_only(always_sure))) == 1
 
 
+def test_read_digits_does_not_cut_a_flat_0_through_its_loop():
+    ink = np.zeros((100, 200), np.float32)
+    rows, cols = np.ogrid[:100, :200]
+    ring = ((rows - 50) / 30) ** 2 + ((cols - 100) / 45) ** 2  # 1.5 times wider than tall: it costs WIDE_COST
+    ink[(ring > 0.7) & (ring < 1.0)] = 1.0
+    # Each half of the loop reads as surely as the whole, so only the cost of cutting through the loop's hole
+    # (HOLE_COST) keeps it whole; two touching rings are still cut apart, through no hole.
+    assert len(read_digits(ink, probabilities_only(always_sure))) == 1
+    two = np.zeros((100, 200), np.float32)
+    for centre in (64, 128):  # "00", the two rings' strokes just overlapping: the cut between them runs through no hole
+        ring = ((rows - 50) / 30) ** 2 + ((cols - centre) / 34) ** 2
+        two[(ring > 0.7) & (ring < 1.0)] = 1.0
+    parts = read_digits(two, probabilities_only(always_sure))
+    assert len(parts) == 2 and not parts[0][:, 110:].any() and not parts[1][:, :80].any()
+
+
 def test_read_digits_takes_the_whole_s_reading_from_its_caller_and_does_not_read_it_again():
     ink = np.zeros((100, 200), np.float32)
     rows, cols = np.ogrid[:100, :200]
