@@ -126,6 +126,10 @@ def offer_labels(reading, report, name) -> None:
 
 def offer_number_labels(reading, name) -> None:
     """Labelling a number: each of its digits kept on its own, when the person says what they wrote."""
+    if all(d.paired for d in reading.digits):
+        st.caption("Two digits read together as a pair cannot be labelled: the store keeps single digits. "
+                   "Write them with a little room between them to label them.")
+        return
     key = draw_state.offer_number(reading.digits, name)
     if not reading.not_a_digit:
         st.button(f"Right, it's {reading.number}", key=f"right-{key}", icon=":material/check:",

@@ -39,6 +39,8 @@ def test_two_digits_that_touch_are_read_as_a_pair_and_the_page_says_so():
     captions = [i.proto.imgs[0].caption for i in at.get("image")]
     assert captions[0] == "Read together as 10: the two touch"  # the pair reader's one 28 x 56 frame
     assert not any(c.startswith("Read as") for c in captions)  # not two half-frames as if read apart
+    assert not [b for b in at.button if b.key.startswith("right-")]  # nothing the store could keep
+    assert any(c.value.startswith("Two digits read together as a pair cannot be labelled") for c in at.caption)
 
 
 def test_a_number_with_a_part_that_is_no_digit_says_which_part():
