@@ -130,7 +130,7 @@ def offer_number(digits, model: str) -> str:
     """
     key = hashlib.sha1(b"".join(d.steps.centred.tobytes() for d in digits)).hexdigest()[:16]
     parts = [None if d.paired else dict(image=d.steps.centred, probs=d.probs, flagged=d.not_a_digit,
-                                        png=_ink_png(d.steps.ink)) for d in digits]
+                                        ink=d.steps.ink) for d in digits]  # encoded as a PNG only when saved
     st.session_state[NUMBER] = dict(key=key, parts=parts, model=model)
     return key
 
@@ -187,7 +187,7 @@ def save_number(text: str) -> None:
             for drawing_id, (_, label) in zip(saved["ids"], kept):
                 store.relabel(db, drawing_id, label, session=ui.session_id())
         else:
-            ids = store.add_many(db, [dict(image=part["image"], canvas_png=part["png"], probs=part["probs"],
+            ids = store.add_many(db, [dict(image=part["image"], canvas_png=_ink_png(part["ink"]), probs=part["probs"],
                                            label=label, model=current["model"], session=ui.session_id(),
                                            flagged=part["flagged"]) for part, label in kept])
             saved = {"key": current["key"], "ids": ids}
