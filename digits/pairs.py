@@ -15,7 +15,7 @@ glyphs). `bench.numbers` writes its
 numbers another way: MNIST *test* digits by the independent pen of
 `support.pens`, placed by the gap between their strokes.
 
-    python -m digits.pairs            # make the data, train, write model/pair_reader.keras (~20 min, 2 cores)
+    python -m digits.pairs            # make the data, train, write model/pair_reader.keras (~35 min, 2 cores)
     python -m digits.pairs --dry-run  # seconds: a tiny run that writes nothing
 """
 
@@ -114,8 +114,8 @@ def compose(first: np.ndarray, second: np.ndarray, rng: np.random.Generator) -> 
     """
     a, b = (resize(c, (max(2, round(c.shape[0] * s)), max(1, round(c.shape[1] * s))), order=1)
             for c, s in zip((crop(first), crop(second)), rng.uniform(*SCALES, 2)))
-    overlap = int(round(rng.uniform(*OVERLAPS) * min(a.shape[1], b.shape[1])))
-    drop = int(round(rng.uniform(-DROP, DROP) * config.DIGIT_BOX))
+    overlap = round(rng.uniform(*OVERLAPS) * min(a.shape[1], b.shape[1]))
+    drop = round(rng.uniform(-DROP, DROP) * config.DIGIT_BOX)
     top_a, top_b, left_b = max(0, -drop), max(0, drop), max(0, a.shape[1] - overlap)
     out = np.zeros((max(top_a + a.shape[0], top_b + b.shape[0]), max(a.shape[1], left_b + b.shape[1])), np.float32)
     out[top_a : top_a + a.shape[0], : a.shape[1]] = a
@@ -227,7 +227,7 @@ def save(model: keras.Model) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=120_000, help="pairs to train on (default: 120000)")
-    parser.add_argument("--epochs", type=int, default=6, help="epochs (default: 6)")
+    parser.add_argument("--epochs", type=int, default=14, help="epochs (default: 14)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--uneven", type=float, default=0.0, help="share of the redrawn digits drawn by an "
                         "uneven hand (digits.redraw.Hand) (default: 0)")
