@@ -167,6 +167,22 @@ def test_a_number_typed_with_the_wrong_count_of_digits_is_refused_and_nothing_is
     assert stored(drawings_dir) == [(7, False), (1, False)]  # the same two drawings, relabelled
 
 
+def test_a_number_with_a_part_flagged_offers_only_the_number_typed_and_keeps_the_flag(drawings_dir):
+    one = stroke_canvas([(80, 60), (240, 60)])
+    square = stroke_canvas([(100, 170), (100, 290), (220, 290), (220, 170), (100, 170)])
+    rgba = np.maximum(one, square)
+    at = run_draw_page(rgba)
+    assert not [b for b in at.button if b.key.startswith("right-")]  # no number was read: nothing to agree with
+    box = next(t for t in at.text_input if t.key.startswith("number-"))
+    assert box.label == "It's the number…"
+    parts = int(next(e.value for e in at.error if "That's not a number" in e.value).split(" of its ")[1].split()[0])
+    with fake_canvas(rgba):
+        box.input("1" * parts).run()  # whatever the person says it was, each part keeps whether it was flagged
+    saved = stored(drawings_dir)
+    assert [label for label, _ in saved] == [1] * parts
+    assert saved[0][1] is False and any(flagged for _, flagged in saved)
+
+
 @pytest.mark.parametrize("typed, message", [("", "Type the number"), ("2O26", "digits only"),
                                             ("٢٠٢٦", "digits only"), ("20266", "you typed 5")])
 def test_number_labels_say_what_is_wrong(typed, message):
