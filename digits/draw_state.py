@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from digits import store, ui
+from digits.preprocess import ink_rgba
 
 CANVAS_VERSION = "canvas_version"  # bumped by Clear: the canvas is handed a new empty drawing
 STALE = "stale_drawing"  # the canvas's report from before Clear, ignored until it reports again
@@ -135,13 +136,6 @@ def offer_number(digits, model: str) -> str:
     return key
 
 
-def _ink_png(ink: np.ndarray) -> bytes:
-    """(H, W) ink in [0, 1] as the PNG of a canvas holding only that ink (black on transparent)."""
-    rgba = np.zeros(ink.shape + (4,), np.uint8)
-    rgba[..., 3] = np.round(np.clip(ink, 0, 1) * 255)
-    return store.encode_canvas(rgba)
-
-
 def number_labels(text: str, count: int) -> list[int]:
     """The digits typed for a number read as ``count`` digits; ValueError says what is wrong, plainly.
 
@@ -187,9 +181,9 @@ def save_number(text: str) -> None:
             for drawing_id, (_, label) in zip(saved["ids"], kept):
                 store.relabel(db, drawing_id, label, session=ui.session_id())
         else:
-            ids = store.add_many(db, [dict(image=part["image"], canvas_png=_ink_png(part["ink"]), probs=part["probs"],
-                                           label=label, model=current["model"], session=ui.session_id(),
-                                           flagged=part["flagged"]) for part, label in kept])
+            ids = store.add_many(db, [dict(image=part["image"], canvas_png=store.encode_canvas(ink_rgba(part["ink"])),
+                                           probs=part["probs"], label=label, model=current["model"],
+                                           session=ui.session_id(), flagged=part["flagged"]) for part, label in kept])
             saved = {"key": current["key"], "ids": ids}
         st.session_state[SAVED] = {**saved, "label": "".join(map(str, labels))}
     except (store.StoreError, OSError) as error:

@@ -59,6 +59,16 @@ def ink_from_canvas(rgba: np.ndarray) -> np.ndarray:
     return rgba[..., 3].astype(np.float32) / 255.0
 
 
+def ink_rgba(ink: np.ndarray) -> np.ndarray:
+    """(H, W) ink in [0, 1] as canvas RGBA (H, W, 4) uint8: black ink on a transparent background.
+
+    The inverse of `ink_from_canvas`, to the nearest 1/255.
+    """
+    rgba = np.zeros(ink.shape + (4,), np.uint8)
+    rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
+    return rgba
+
+
 def bounding_box(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[slice, slice] | None:
     """Row and column slices of the pixels above ``threshold``, or None when there are none."""
     rows = np.flatnonzero((ink > threshold).any(axis=1))

@@ -22,7 +22,7 @@ from skimage.morphology import skeletonize
 from skimage.transform import resize
 
 from digits.config import CANVAS_SIZE, DIGIT_BOX
-from digits.preprocess import canvas_to_mnist
+from digits.preprocess import canvas_to_mnist, ink_rgba
 
 
 def draw_pen(skeleton: np.ndarray, width: float) -> np.ndarray:
@@ -59,13 +59,6 @@ def stroke_rgba(skeleton: np.ndarray, width: float, filled: np.ndarray | None = 
     if filled is not None:
         ink = np.maximum(ink, filled)
     return ink_rgba(ink)
-
-
-def ink_rgba(ink: np.ndarray) -> np.ndarray:
-    """(H, W) ink in [0, 1] as canvas RGBA (H, W, 4) uint8: black ink on a transparent background."""
-    rgba = np.zeros(ink.shape + (4,), np.uint8)
-    rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
-    return rgba
 
 
 # Parts of an MNIST digit thicker than this many of its pixels are filled-in
