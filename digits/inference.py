@@ -192,6 +192,11 @@ IN_A_ROW = 2.0
 # zigzags more read as "14"), while bench.numbers read 89.0 / 87.0 % against 89.3 / 87.3 % (seeds 0 / 1).
 PAIR_WIDE = 0.8
 PAIR_SURE = 0.95
+# Among several pieces, one at least this many times wider than tall: a touching pair slanted or squeezed
+# is often narrower than PAIR_WIDE ("71" at 0.67), and its neighbours say how wide one digit is. Every
+# piece (0) measured the same as 0.5 and 0.6 (bench.numbers seed 1: 87.7 -> 88.3 %; seed 0, the
+# non-digits and single digits unchanged); a piece narrower than half its height is rarely two digits.
+PAIR_WIDE_AMONG = 0.5
 
 
 def read_answer(probs: np.ndarray) -> tuple[int, float, int | None]:
@@ -303,7 +308,8 @@ def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[Di
     """``each``, with touching digits the pair reader reads surely read as that pair (`digits.pairs`).
 
     Two kinds of span are shown to the pair reader: one piece at least ``PAIR_WIDE``
-    times wider than tall (two digits the splitter left whole, or one wide digit),
+    times wider than tall (two digits the splitter left whole, or one wide digit; among
+    several pieces, ``PAIR_WIDE_AMONG``),
     and two neighbouring pieces whose ink touches (one piece the splitter cut). The
     second is read anew only when the pair differs from the two digits read and is
     surer than they are together, or one of them is doubted.
@@ -314,8 +320,9 @@ def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[Di
     """
     if classifier.pair_reader is None:
         return each
+    wide = PAIR_WIDE if len(each) == 1 else PAIR_WIDE_AMONG
     spans = [(k, k + 1, d.steps.ink, d.steps.crop) for k, d in enumerate(each)
-             if d.steps.crop.shape[1] >= PAIR_WIDE * d.steps.crop.shape[0]]
+             if d.steps.crop.shape[1] >= wide * d.steps.crop.shape[0]]
     for k, (a, b) in enumerate(itertools.pairwise(each)):
         if _touch(a.steps.ink, b.steps.ink):
             ink = np.maximum(a.steps.ink, b.steps.ink)
