@@ -257,7 +257,9 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     weighs its split against that reading; when the drawing holds several digits
     side by side, they are read in one batch. A drawing is not a digit when any part of it
     is not a digit (`digits.detector`), unless the whole drawing is one digit:
-    then the split was wrong, and the whole is read instead. A part among
+    then the split was wrong, and the whole is read instead. When every part and
+    the whole are doubted, the drawing is shown whole too: one drawing that is no
+    digit (an arrow), not a row of parts that are none. A part among
     several is doubted only ``IN_A_ROW`` past the detector's threshold: beside
     other digits, it is likelier a digit than a drawing alone is.
 
@@ -282,6 +284,8 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
         probs, margins = np.concatenate([probs, more]), np.concatenate([margins, odd])
     if parts and (margins[1:] > 0).any() and not margins[0] > 0:
         parts = []  # a piece is doubted while the whole drawing is a digit: the split cut a digit apart
+    if parts and (margins[1:] > IN_A_ROW).all() and margins[0] > 0:
+        parts = []  # every piece and the whole are doubted: one drawing that is no digit, not a row of them
     if not parts:
         each = [DigitReading(steps, probs[0], *read_answer(probs[0]), bool(margins[0] > 0))]
     else:
@@ -291,6 +295,17 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     not_digit = any(d.not_a_digit for d in each)
     number = "" if not_digit else "".join(str(d.digit) for d in each)
     return Reading(steps, probs[0], *read_answer(probs[0]), not_a_digit=not_digit, number=number, digits=tuple(each))
+
+
+# A doubted piece at least this many times wider than tall may be digits written touching: the draw page
+# says to leave room between them. The benchmark's shapes are 0.4-1.2 wide, touching pairs 0.8-2.
+MAYBE_TOUCHING = 1.3
+
+
+def maybe_touching(digit: DigitReading) -> bool:
+    """Whether a piece flagged as no digit is wide enough to be two or more digits that touch."""
+    height, width = digit.steps.crop.shape
+    return digit.not_a_digit and width >= MAYBE_TOUCHING * height
 
 
 def pair_groups(digits: Sequence[DigitReading]) -> list[tuple[DigitReading, ...]]:

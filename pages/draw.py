@@ -3,7 +3,7 @@
 import streamlit as st
 
 from digits import canvas, charts, config, draw_state, pixels, ui
-from digits.inference import pair_groups, read_canvas, read_naively
+from digits.inference import maybe_touching, pair_groups, read_canvas, read_naively
 
 st.title("Draw a digit")
 name = ui.model_picker()
@@ -58,12 +58,13 @@ def draw_and_read() -> None:
             doubted = [k + 1 for k, part in enumerate(reading.digits) if part.not_a_digit]
             which = " and ".join(f"the {ordinal(k)}" for k in doubted)
             st.error(f"**That's not a number.** A second network, trained to tell digits from letters, shapes and "
-                     f"scribbles, says {which} of its {len(reading.digits)} parts is no digit (below).",
-                     icon=":material/block:")
+                     f"scribbles, says {which} of its {len(reading.digits)} parts "
+                     f"{'is no digit' if len(doubted) == 1 else 'are no digits'} (below)."
+                     + touching_hint(reading), icon=":material/block:")
         elif reading.not_a_digit:
             st.error("**That's not a digit.** A second network, trained to tell digits from letters, shapes and "
                      "scribbles, says so. The reader's softmax must still pick one of ten, so below it says "
-                     f"**{digit}** ({reading.confidence:.0%}).",
+                     f"**{digit}** ({reading.confidence:.0%})." + touching_hint(reading),
                      icon=":material/block:")
         elif len(reading.digits) > 1:
             how = ("one by one, two that touch as a pair" if any(d.paired for d in reading.digits)
@@ -99,6 +100,14 @@ def draw_and_read() -> None:
     if steps_box.open:  # its images and the second reading cost nothing until someone opens it
         with steps_box:
             teach_the_steps(classifier, report.rgba, steps, digit)
+
+
+def touching_hint(reading) -> str:
+    """A line for a flagged drawing whose doubted part is wide: it may be a number whose digits touch."""
+    if not any(maybe_touching(d) for d in reading.digits):
+        return ""
+    return ("\n\nWrote a number? Digits that touch can read as no digit at all: leave a little room "
+            "between them.")
 
 
 def ordinal(n: int) -> str:

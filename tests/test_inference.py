@@ -104,6 +104,15 @@ def test_read_canvas_flags_a_square_and_gives_no_number():
     assert reading.probs.shape == (10,)
 
 
+def test_a_drawing_whose_every_part_and_whole_are_doubted_is_one_non_digit_not_a_row_of_them():
+    from digits.inference import read_canvas
+    from support.nondigits import shape
+
+    reading = read_canvas(load_classifier(), shape("arrow", 2))  # the splitter cuts it in two, both doubted
+    assert reading.not_a_digit and reading.number == ""
+    assert len(reading.digits) == 1 and reading.digits[0].steps is reading.steps  # the whole drawing, once
+
+
 def test_read_margins_are_the_detectors_logit_less_its_threshold_and_flag_above_zero():
     from digits import detector
 
