@@ -20,13 +20,14 @@ def test_a_square_is_not_a_digit_and_the_ten_probabilities_are_still_shown():
     assert any("probability" in h.proto.body.lower() or "%" in h.proto.body for h in at.get("html"))
 
 
-def test_a_wide_drawing_that_is_no_digit_suggests_room_between_digits_and_a_square_does_not():
+def test_a_wide_drawing_that_is_no_digit_suggests_room_between_digits_and_a_narrow_one_does_not():
     wide = run_draw_page(shape("arrow", 0))  # 1.5 times wider than tall, one piece
     assert not wide.exception
     message = next(e.value for e in wide.error if "That's not a digit" in e.value)
     assert "leave a little room between them" in message
-    square = run_draw_page(shape("square", 3))  # 1.1 times
-    assert not any("room between" in e.value for e in square.error)
+    narrow = run_draw_page(shape("square", 1))  # 0.7 times
+    assert any("That's not a digit" in e.value for e in narrow.error)
+    assert not any("room between" in e.value for e in narrow.error)
 
 
 def test_two_digits_side_by_side_show_the_number_and_each_input():
