@@ -192,6 +192,14 @@ IN_A_ROW = 2.0
 # zigzags more read as "14"), while bench.numbers read 89.0 / 87.0 % against 89.3 / 87.3 % (seeds 0 / 1).
 PAIR_WIDE = 0.8
 PAIR_SURE = 0.95
+# A drawing the reader reads whole at least this surely, and the detector calls a digit at least this far
+# below its threshold, is one digit: it is not split. Each of the 12 single digits bench.numbers split
+# (seed 0, both pens) was read whole right, 5 so surely (two flat 0s cut through their loop; a 2, a 5 and
+# a 7 each with a blot of ink apart); of its 600 numbers (seeds 0, 1) one was read so whole ("24").
+# Singles split 0.70 / 0.50 -> 0.30 / 0.40 %, 0.00 / 0.30 -> 0.00 / 0.10 %, 0.50 / 0.50 -> 0.20 / 0.40 %
+# (seeds 0-2); numbers and non-digits unchanged. At 2 below, two more singles stayed whole, and 3 numbers.
+WHOLE_SURE = 0.99
+WHOLE_DIGIT = 4.0
 # Among several pieces, one at least this many times wider than tall: a touching pair slanted or squeezed
 # is often narrower than PAIR_WIDE ("71" at 0.67), and its neighbours say how wide one digit is. Every
 # piece (0) measured the same as 0.5 and 0.6 (bench.numbers seed 1: 87.7 -> 88.3 %; seed 0, the
@@ -253,9 +261,10 @@ class Reading:
 def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     """The draw page's whole path: canvas -> digits -> 28x28 inputs -> probabilities -> answer.
 
-    The whole drawing is read first, and the splitter (`digits.segment.read_digits`)
-    weighs its split against that reading; when the drawing holds several digits
-    side by side, they are read in one batch. A drawing is not a digit when any part of it
+    The whole drawing is read first. Read at least ``WHOLE_SURE`` and called a digit
+    ``WHOLE_DIGIT`` below the detector's threshold, it is one digit; otherwise the
+    splitter (`digits.segment.read_digits`) weighs its split against that reading, and
+    when the drawing holds several digits side by side, they are read in one batch. A drawing is not a digit when any part of it
     is not a digit (`digits.detector`), unless the whole drawing is one digit:
     then the split was wrong, and the whole is read instead. When every part and
     the whole are doubted, the drawing is shown whole too: one drawing that is no
@@ -276,7 +285,10 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     if steps is None:
         return None
     probs, margins = classifier.read_margins(steps.centred[None])  # the whole, read once: the splitter uses it too
-    pieces = read_digits(steps.ink, classifier.read_margins, whole=(probs[0], float(margins[0])))
+    if probs[0].max() >= WHOLE_SURE and margins[0] < -WHOLE_DIGIT:
+        pieces = [steps.ink]  # surely one digit, to both networks: not split
+    else:
+        pieces = read_digits(steps.ink, classifier.read_margins, whole=(probs[0], float(margins[0])))
     parts = [s for s in map(ink_steps, pieces) if s is not None] if len(pieces) > 1 else []
     parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, prepared and read once
     if parts:
