@@ -264,7 +264,8 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     The whole drawing is read first. Read at least ``WHOLE_SURE`` and called a digit
     ``WHOLE_DIGIT`` below the detector's threshold, it is one digit; otherwise the
     splitter (`digits.segment.read_digits`) weighs its split against that reading, and
-    when the drawing holds several digits side by side, they are read in one batch. A drawing is not a digit when any part of it
+    when the drawing holds several digits side by side, they are read in one batch.
+    A drawing is not a digit when any part of it
     is not a digit (`digits.detector`), unless the whole drawing is one digit:
     then the split was wrong, and the whole is read instead. When every part and
     the whole are doubted, the drawing is shown whole too: one drawing that is no

@@ -54,6 +54,17 @@ def touching_ten(size=(320, 320)) -> np.ndarray:
     return np.maximum(stroke_canvas([(80, 100), (240, 100)], size), stroke_canvas(zero, size))
 
 
+def constant_model(shape: tuple[int, ...], outputs: np.ndarray, activation: str | None = None):
+    """A Keras model that answers ``outputs`` (through ``activation``) for any input of ``shape``: a stand-in
+    for a trained network whose answer a test chooses."""
+    import keras
+
+    inputs = keras.Input(shape)
+    dense = keras.layers.Dense(len(outputs), kernel_initializer="zeros", activation=activation,
+                               bias_initializer=keras.initializers.Constant(np.asarray(outputs, np.float32)))
+    return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+
+
 def stroke_canvas(points, size=(320, 320), width=22) -> np.ndarray:
     """An RGBA canvas with a polyline drawn in opaque ink along ``points`` (row, col) pairs."""
     from skimage.draw import disk, line

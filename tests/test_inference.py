@@ -113,27 +113,17 @@ def test_a_drawing_whose_every_part_and_whole_are_doubted_is_one_non_digit_not_a
     assert len(reading.digits) == 1 and reading.digits[0].steps is reading.steps  # the whole drawing, once
 
 
-def constant(outputs: np.ndarray, softmax: bool):
-    """A Keras model that answers ``outputs`` for any (N, 28, 28, 1) image: a stand-in for a trained network."""
-    import keras
-
-    inputs = keras.Input((config.IMAGE_SIZE, config.IMAGE_SIZE, 1))
-    dense = keras.layers.Dense(len(outputs), kernel_initializer="zeros",
-                               bias_initializer=keras.initializers.Constant(outputs),
-                               activation="softmax" if softmax else None)
-    return keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
-
-
 @pytest.mark.parametrize(("below", "parts"), [(1.0, 1), (-1.0, 2)])
 def test_a_drawing_both_networks_call_surely_one_digit_is_not_split(below, parts):
     from digits import detector
     from digits.inference import WHOLE_DIGIT, WHOLE_SURE, read_canvas
-    from tests.conftest import stroke_canvas
+    from tests.conftest import constant_model, stroke_canvas
 
     assert WHOLE_SURE <= 0.999
-    sure = constant(np.log(np.eye(10)[7] * 0.999 + 0.0001), softmax=True)  # reads everything as a 7, 99.9 %
+    image = (config.IMAGE_SIZE, config.IMAGE_SIZE, 1)
+    sure = constant_model(image, np.log(np.eye(10)[7] * 0.999 + 0.0001), "softmax")  # a 7, 99.9 %, whatever it sees
     # The detector's logit, ``below`` past WHOLE_DIGIT under its threshold (1: surely a digit; -1: not so sure).
-    digit = detector.Detector(constant(np.array([-WHOLE_DIGIT - below]), softmax=False), threshold=0.0)
+    digit = detector.Detector(constant_model(image, [-WHOLE_DIGIT - below]), threshold=0.0)
     rgba = np.maximum(stroke_canvas([(60, 60), (260, 60)]), stroke_canvas([(60, 200), (260, 200)]))  # 2 bars
     reading = read_canvas(Classifier(sure, "sure", not_a_digit=digit), rgba)
     assert len(reading.digits) == parts and reading.number == "7" * parts

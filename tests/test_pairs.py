@@ -14,7 +14,7 @@ from digits.inference import (
     read_canvas,
 )
 from digits.preprocess import Steps
-from tests.conftest import stroke_canvas, touching_ten
+from tests.conftest import constant_model, stroke_canvas, touching_ten
 
 
 def test_fit_pair_puts_the_ink_20_px_high_in_the_middle_of_a_28_by_56_frame():
@@ -73,23 +73,13 @@ def test_a_classifier_without_a_pair_reader_reads_no_pair():
         bare.read_pairs(np.zeros((1, 28, 28), np.float32))
 
 
-class SurePairReader:
-    """Stands in for the pair reader: reads every frame as the pair ``label`` with probability ``sure``."""
-
-    def __init__(self, label: int, sure: float):
-        import keras
-
-        inputs = keras.Input((pairs.HEIGHT, pairs.WIDTH, 1))
-        logits = np.full(101, -20.0, np.float32)
-        logits[label] = np.log(sure / (1 - sure))
-        logits[pairs.NOT_A_PAIR] = 0.0
-        flat = keras.layers.Flatten()(inputs)
-        out = keras.layers.Dense(101, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(logits))(flat)
-        self.model = keras.Model(inputs, out)
-
-
 def with_pair_reader(label: int, sure: float) -> Classifier:
-    return Classifier(network.build("seed"), "seed", pair_reader=SurePairReader(label, sure).model)
+    """A classifier whose pair reader stand-in reads every frame as the pair ``label`` with probability ``sure``."""
+    logits = np.full(101, -20.0, np.float32)
+    logits[label] = np.log(sure / (1 - sure))
+    logits[pairs.NOT_A_PAIR] = 0.0
+    reader = constant_model((pairs.HEIGHT, pairs.WIDTH, 1), logits)
+    return Classifier(network.build("seed"), "seed", pair_reader=reader)
 
 
 def part(left: int, width: int, height: int = 100, digit: int = 3, doubted: bool = True) -> DigitReading:
