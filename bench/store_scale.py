@@ -99,6 +99,13 @@ def run(db: store.Store, n: int, repeat: int) -> None:
         "fingerprint, every drawing": lambda: store.fingerprint(db, 0, n),
         "count_unread": lambda: store.count_unread(db, MODEL),
     }
+    # The writes a class makes, each in its own transaction: a label click, a relabel.
+    image = np.zeros((28, 28), np.float32)
+    pngs = iter(range(10**6))
+    timings["add one drawing (a label click)"] = lambda: store.add(
+        db, image=image, canvas_png=bytes([next(pngs) % 256]), probs=np.eye(10)[3], label=3, model=MODEL,
+        session="bench", flagged=False)
+    timings["relabel one drawing"] = lambda: store.relabel(db, n // 2, next(pngs) % 11, session=None)
     results = {name: median_ms(call, repeat) for name, call in timings.items()}
     base = results["one-row SELECT (baseline)"]
     print(f"\nmedian of {repeat} (ms; x = times the one-row SELECT)")

@@ -55,6 +55,7 @@ def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000) -> None:
         with db.engine.begin() as conn:
             conn.execute(store.drawings.insert(), rows)
             conn.execute(store.readings.insert(), readings)
+    store.recount(db)  # the rows went in beside the store's writes: its running totals are counted once, here
     if db.engine.dialect.name == "postgresql":  # explicit ids above: move the id sequence past them
         with db.engine.begin() as conn:
             conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('drawings', 'id'), :n)"), {"n": n})

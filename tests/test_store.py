@@ -55,7 +55,7 @@ def test_a_database_from_another_version_is_refused(database_url):
             conn.execute(sa.text("COMMENT ON TABLE drawings IS 'digits schema version 99'"))
     else:
         sqlite3.connect(database_url).execute("PRAGMA user_version=99").connection.commit()
-    with pytest.raises(store.StoreError, match="schema version 99; this app reads version 3"):
+    with pytest.raises(store.StoreError, match=f"schema version 99; this app reads version {store.SCHEMA_VERSION}"):
         store.connect(database_url)
 
 
@@ -150,7 +150,7 @@ def test_deleting_a_drawing_deletes_its_readings(db):
 def test_a_database_fault_is_a_store_error_that_keeps_the_database_words(db):
     store.add(db, **drawing(0))
     with db.engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE readings"))
+        conn.execute(sa.text("DROP TABLE reading_counts"))
     with pytest.raises(store.StoreError, match=r"could not read the drawings: .*(no such table|does not exist)"):
         store.summary(db, "strong")
 

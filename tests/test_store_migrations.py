@@ -123,7 +123,7 @@ def test_a_version_1_sqlite_file_is_migrated_in_place(tmp_path):
     assert new_id == 7 and store.summary(db, "strong").naive_read == 1
     assert store.relabel(db, 1, config.NOT_A_DIGIT, session=None)  # the new label, on a migrated drawing
     with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 3
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 4
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
     db.close()
     assert store.load(store.connect(path)).ids.tolist() == [1, 2, 3, 4, 5, 6, 7]  # opening again changes nothing
@@ -183,7 +183,7 @@ def test_a_version_2_database_is_migrated_keeping_every_row_id_reading_and_lesso
     assert table_rows(db, "readings") == 6 + 3 - 2 + 1  # the foreign key still deletes a drawing's readings
     with db.engine.connect() as conn:
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
-        assert store.base._version(conn) == store.SCHEMA_VERSION == 3
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 4
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # the database's own CHECK: 0 to 10
         conn.execute(sa.update(store.drawings).where(store.drawings.c.id == 2).values(label=config.NOT_A_DIGIT + 1))
     db.close()
@@ -222,3 +222,32 @@ def test_a_failed_migration_leaves_the_version_2_file_as_it_was(tmp_path, monkey
     assert old.execute("PRAGMA user_version").fetchone() == (2,)
     assert [i for (i,) in old.execute("SELECT id FROM drawings ORDER BY id")] == [1, 2, 4, 5, 6, 7]
     assert old.execute("SELECT COUNT(*) FROM readings").fetchone() == (9,)
+
+
+def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database_url):
+    db = store.connect(database_url)
+    ids = [store.add(db, **drawing(i, label=config.NOT_A_DIGIT if i == 4 else i % 10, naive_probs=EYE[i % 3],
+                                   squeezed=np.zeros((28, 28)))) for i in range(9)]
+    store.save_readings(db, "other", ids[:5], EYE[[1] * 5])
+    before = store.summary(db, "strong"), store.summary(db, "other")
+    db.close()
+    engine = raw_engine(database_url)  # as version 3 left it: no totals
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE label_counts"))
+        conn.execute(sa.text("DROP TABLE reading_counts"))
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA user_version=3")
+        else:
+            conn.execute(sa.text("COMMENT ON TABLE drawings IS 'digits schema version 3'"))
+    engine.dispose()
+
+    db = store.connect(database_url)
+    for old, new in zip(before, (store.summary(db, "strong"), store.summary(db, "other")), strict=True):
+        np.testing.assert_array_equal(new.confusion, old.confusion)
+        assert (new.drawings, new.read, new.not_digits, new.naive_read, new.naive_right) == (
+            old.drawings, old.read, old.not_digits, old.naive_read, old.naive_right)
+    assert before[0].read == 8 and before[0].naive_right == 3  # i % 3 == i % 10 for 0, 1, 2
+    assert store.count_unread(db, "strong") == 0 and store.count_unread(db, "other") == 4
+    with db.engine.connect() as conn:
+        assert store.base._version(conn) == 4
+    db.close()

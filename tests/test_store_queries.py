@@ -50,17 +50,16 @@ def test_summary_counts_what_numpy_counts_of_the_same_rows(db, scope):
     assert expected["not_digits"] and expected["read"]  # both kinds in every scope: the test can fail
     np.testing.assert_array_equal(got.confusion, expected.pop("confusion"))
     assert {k: getattr(got, k) for k in expected} == expected
-    assert got.sessions == len({r["session"] for r in chosen})
 
 
 def test_summary_counts_only_what_the_model_has_read(db):
     for i in range(4):
         store.add(db, **drawing(i))
     got = store.summary(db, "new model")
-    assert (got.drawings, got.read, got.sessions, got.naive_read) == (4, 0, 4, 0)
+    assert (got.drawings, got.read, got.naive_read) == (4, 0, 0)
     assert not got.confusion.any()
     empty = store.summary(db, "strong", Scope(session="nobody"))
-    assert (empty.drawings, empty.read, empty.sessions) == (0, 0, 0)
+    assert (empty.drawings, empty.read) == (0, 0)
 
 
 def walk(db, **filters) -> list[int]:

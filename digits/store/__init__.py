@@ -1,10 +1,12 @@
 """People's labelled drawings, and what each model reads from them, kept in a database.
 
 One job: store the drawings people label and answer what the pages show about
-them at a cost that follows the page, not the store. Counts and matrices are SQL
-aggregates, lists are pages of rows (keyset by id, newest first), and the one
-step that touches every row, reading the drawings with a model not seen before,
-runs once per model in bounded batches and keeps its answers (``readings``).
+them at a cost that follows the page, not the store. The whole store's counts and
+matrices are running totals that every write keeps (``totals``), a session's or a
+lesson's are SQL aggregates over its rows, lists are pages of rows (keyset by id,
+newest first), and the one step that touches every row, reading the drawings
+with a model not seen before, runs once per model in bounded batches and keeps
+its answers (``readings``).
 
 The database is SQLite (a file under data/, the default) or PostgreSQL (a URL in
 ``DIGITS_DATABASE_URL``: several app servers then share one class); the tables
@@ -13,9 +15,9 @@ threads: each call takes a pooled connection for one short transaction. Every
 database fault surfaces as ``StoreError`` with the database's own words kept.
 
 The package is split by job: ``base`` (the tables, connecting, what every query
-shares), ``writes`` (what changes the class's data), ``queries`` (what pages
-show) and ``files`` (the export, training's load, canvas PNGs); callers use the
-names below.
+shares), ``writes`` (what changes the class's data), ``totals`` (the running
+totals those writes keep), ``queries`` (what pages show) and ``files`` (the
+export, training's load, canvas PNGs); callers use the names below.
 """
 
 from digits.store.base import (  # noqa: F401
@@ -26,8 +28,10 @@ from digits.store.base import (  # noqa: F401
     StoreError,
     connect,
     drawings,
+    label_counts,
     lessons,
     metadata,
+    reading_counts,
     readings,
 )
 from digits.store.files import (  # noqa: F401
@@ -60,6 +64,7 @@ from digits.store.writes import (  # noqa: F401
     current_lesson,
     delete,
     delete_all,
+    recount,
     relabel,
     start_lesson,
 )

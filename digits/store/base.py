@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from digits import config
 
-SCHEMA_VERSION = 3  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
-#                    3: + the label NOT_A_DIGIT, and flagged
+SCHEMA_VERSION = 4  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
+#                    3: + the label NOT_A_DIGIT, and flagged; 4: + running totals (label_counts, reading_counts)
 IMAGE_SHAPE = (config.IMAGE_SIZE, config.IMAGE_SIZE)
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite's rowid alias must be spelled INTEGER
 _CHUNK = 500  # ids per IN (...) list: SQLite caps the parameters of one statement
@@ -65,6 +65,22 @@ lessons = sa.Table(
     sa.Column("id", _ID, primary_key=True, autoincrement=True),
     sa.Column("started", sa.Float, nullable=False),  # Unix time, seconds
     sa.Column("after_id", _ID, nullable=False),  # the lesson holds the drawings with id > after_id
+)
+# Running totals of the whole store, changed by every write in its own transaction (`digits.store.totals`):
+# the whole class's summary and a model's unread count then read at most 121 rows, not every drawing.
+label_counts = sa.Table(
+    "label_counts", metadata,
+    sa.Column("label", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger, nullable=False),  # drawings stored with this label
+)
+reading_counts = sa.Table(
+    "reading_counts", metadata,
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("label", sa.Integer, primary_key=True, autoincrement=False),  # the drawing's label now
+    sa.Column("predicted", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger, nullable=False),  # readings by `model` of drawings so labelled, so read
+    sa.Column("naive_read", sa.BigInteger, nullable=False),  # of them, with a naive reading
+    sa.Column("naive_right", sa.BigInteger, nullable=False),  # of them, read as the label from the squeezed canvas
 )
 _DB_ERRORS = (sa.exc.SQLAlchemyError, OSError, sqlite3.Error)
 
@@ -201,14 +217,17 @@ def _rebuild_drawings(conn: sa.Connection) -> None:
 
 
 def _migrate(conn: sa.Connection, version: int) -> bool:
-    """Create the tables (version 0) or bring a version 1 or 2 database to this version, in one transaction.
+    """Create the tables (version 0) or bring a version 1 to 3 database to this version, in one transaction.
 
     Drawings stored before version 3 keep ``flagged`` NULL: whether the reader
-    flagged them was not kept, and false would claim it said "a digit".
-    Returns whether the drawings table was rebuilt (SQLite): then the old
-    table's pages are free, for a VACUUM once the transaction is committed.
+    flagged them was not kept, and false would claim it said "a digit". The
+    running totals (version 4) are counted from the rows. Returns whether the
+    drawings table was rebuilt (SQLite): then the old table's pages are free,
+    for a VACUUM once the transaction is committed.
     """
-    rebuilt = bool(version) and conn.dialect.name == "sqlite"
+    from digits.store import totals  # it builds on this module's tables
+
+    rebuilt = version in (1, 2) and conn.dialect.name == "sqlite"
     if rebuilt:
         _rebuild_drawings(conn)
     elif version == 2:  # PostgreSQL alters in place: a wider CHECK, a column that starts NULL, the version
@@ -217,12 +236,14 @@ def _migrate(conn: sa.Connection, version: int) -> bool:
         conn.exec_driver_sql(f"ALTER TABLE drawings DROP CONSTRAINT {_LABEL_CHECK.name}")
         conn.exec_driver_sql(f"ALTER TABLE drawings ADD CONSTRAINT {_LABEL_CHECK.name} CHECK ({_LABEL_CHECK.sqltext})")
         conn.exec_driver_sql("ALTER TABLE drawings ADD COLUMN flagged BOOLEAN")
+    if version and conn.dialect.name == "postgresql":
         conn.execute(sa.schema.SetTableComment(drawings))
     metadata.create_all(conn)
     if version == 1:  # each drawing was read when it was labelled: that reading is kept, not recomputed
         conn.execute(sa.insert(readings).from_select(
             ["model", "drawing_id", "predicted", "probs"],
             sa.select(drawings.c.model, drawings.c.id, drawings.c.predicted, drawings.c.probs)))
+    totals.recount(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
     return rebuilt
@@ -262,7 +283,7 @@ def connect(url: str | Path | None = None) -> Store:
                     if conn.dialect.name == "postgresql":  # servers starting together create the tables once
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(6461676974)"))
                     version = _version(conn)  # again, now that no one else can be migrating
-                    if version not in (0, 1, 2, SCHEMA_VERSION):
+                    if version not in (0, 1, 2, 3, SCHEMA_VERSION):
                         raise StoreError(f"{where} has schema version {version}; "
                                          f"this app reads version {SCHEMA_VERSION}")
                     rebuilt = version != SCHEMA_VERSION and _migrate(conn, version)
@@ -306,6 +327,6 @@ def _image(blob: bytes | None) -> np.ndarray | None:
     return None if blob is None else np.frombuffer(blob, np.float32).reshape(IMAGE_SHAPE)
 
 
-def _insert(db: Store, table: sa.Table):
-    """INSERT that skips rows already there, in the database's own dialect."""
+def _insert(db: Store | sa.Connection, table: sa.Table):
+    """INSERT in the database's own dialect, for its ON CONFLICT clauses (rows already there)."""
     return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(table)

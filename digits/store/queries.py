@@ -9,6 +9,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from digits import config
+from digits.store import totals
 from digits.store.base import (
     _CHUNK,
     IMAGE_SHAPE,
@@ -34,7 +35,6 @@ class Summary:
     drawings: int  # in the scope, digits and not
     read: int  # of them labelled a digit, with a reading by the model (the others await read_all)
     not_digits: int  # of them labelled not a digit, with a reading by the model: never in the confusion matrix
-    sessions: int  # distinct browser sessions
     confusion: np.ndarray  # (10, 10) int64: rows the label (digits only), columns the model's reading
     naive_read: int  # read drawings that also have a squeezed canvas read
     naive_right: int  # of those, read right squeezed
@@ -43,20 +43,24 @@ class Summary:
 
 @_guarded("could not read the drawings")
 def summary(db: Store, model: str, scope: Scope = Scope()) -> Summary:
-    """Counts and the confusion matrix of ``model``'s readings in ``scope``, all aggregated in SQL.
+    """Counts and the confusion matrix of ``model``'s readings in ``scope``.
 
-    Drawings labelled not a digit are counted apart (``not_digits``): the
-    matrix and the naive comparison are over digits only.
+    The whole store's come from its running totals (`digits.store.totals`), at
+    most 110 rows at any size; a session's or a lesson's are aggregated in
+    SQL over that scope's rows. Drawings labelled not a digit are counted apart
+    (``not_digits``): the matrix and the naive comparison are over digits only.
     """
     d, r = drawings.c, readings.c
     naive_right = sa.func.sum(sa.case((r.naive_predicted == d.label, 1), else_=0))
     with _transaction(db, snapshot=True) as conn:
-        count, sessions = conn.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.distinct(d.session))).where(*_where(scope))).one()
-        cells = conn.execute(
-            sa.select(d.label, r.predicted, sa.func.count(), sa.func.count(r.naive_predicted), naive_right)
-            .select_from(_with_reading(db, model))
-            .where(*_where(scope)).group_by(d.label, r.predicted)).all()
+        if scope == Scope():
+            count, cells = totals.stored(conn), totals.cells(conn, model)
+        else:
+            count = conn.execute(sa.select(sa.func.count()).where(*_where(scope))).scalar_one()
+            cells = conn.execute(
+                sa.select(d.label, r.predicted, sa.func.count(), sa.func.count(r.naive_predicted), naive_right)
+                .select_from(_with_reading(db, model))
+                .where(*_where(scope)).group_by(d.label, r.predicted)).all()
     confusion = np.zeros((config.NUM_CLASSES, config.NUM_CLASSES), np.int64)
     naive = np.zeros_like(confusion)
     naive_hits = not_digits = 0
@@ -66,7 +70,7 @@ def summary(db: Store, model: str, scope: Scope = Scope()) -> Summary:
             continue
         confusion[label, predicted], naive[label, predicted] = n, n_naive
         naive_hits += int(n_naive_right or 0)
-    return Summary(drawings=count, read=int(confusion.sum()), not_digits=not_digits, sessions=sessions,
+    return Summary(drawings=count, read=int(confusion.sum()), not_digits=not_digits,
                    confusion=confusion, naive_read=int(naive.sum()), naive_right=naive_hits,
                    ours_right_where_naive=int(np.trace(naive)))
 
@@ -161,8 +165,9 @@ def unread(db: Store, model: str, *, after_id: int = 0, limit: int = 512) -> Bat
 
 @_guarded("could not count the drawings")
 def count_unread(db: Store, model: str) -> int:
-    with _transaction(db) as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(drawings).where(_unread(model))).scalar_one()
+    """How many stored drawings ``model`` has not read yet: from the running totals, at any size."""
+    with _transaction(db, snapshot=True) as conn:
+        return totals.stored(conn) - sum(n for _, _, n, _, _ in totals.cells(conn, model))
 
 
 @_guarded("could not store the readings")
@@ -183,12 +188,22 @@ def save_readings(db: Store, model: str, ids: Sequence[int], probs: np.ndarray,
                  naive_predicted=None if n is None else int(np.argmax(n)))
             for i, p, n in zip(ids, probs, naive_probs, strict=True)]
     with _transaction(db, writes=True) as conn:
-        # Only drawings still there: one deleted meanwhile would break the foreign key.
-        present = {i for start in range(0, len(rows), _CHUNK) for i in conn.execute(
-            sa.select(drawings.c.id).where(drawings.c.id.in_(ids[start:start + _CHUNK]))).scalars()}
-        rows = [row for row in rows if row["drawing_id"] in present]
-        if rows:
-            conn.execute(_insert(db, readings).on_conflict_do_nothing(), rows)
+        # Only drawings still there (one deleted meanwhile would break the foreign key), locked so
+        # that none is relabelled or deleted before its reading is counted under its label.
+        label_of = totals.locked_labels(conn, ids, share=True)
+        # In id order, as every server inserts them: two servers saving the same readings at once
+        # then meet at the first one they share, and never each wait for a row the other holds.
+        rows = sorted((row for row in rows if row["drawing_id"] in label_of), key=lambda row: row["drawing_id"])
+        if not rows:
+            return
+        # Only the readings this call added are counted: another server's, already there, were.
+        added = set(conn.execute(_insert(db, readings).on_conflict_do_nothing().returning(readings.c.drawing_id),
+                                 rows).scalars())
+        deltas = totals.Deltas()
+        for row in rows:
+            if row["drawing_id"] in added:
+                deltas.reading(model, label_of[row["drawing_id"]], row["predicted"], row["naive_predicted"])
+        deltas.apply(conn)
 
 
 def read_all(db: Store, model: str, predict_proba: Callable[[np.ndarray], np.ndarray], *, batch: int = 512,

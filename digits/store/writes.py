@@ -10,6 +10,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from digits import config
+from digits.store import totals
 from digits.store.base import (
     _CHUNK,
     IMAGE_SHAPE,
@@ -21,7 +22,9 @@ from digits.store.base import (
     _transaction,
     _where,
     drawings,
+    label_counts,
     lessons,
+    reading_counts,
     readings,
 )
 
@@ -49,7 +52,9 @@ def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, l
     row = _row(image=image, canvas_png=canvas_png, probs=probs, label=label, model=model, session=session,
                flagged=flagged, squeezed=squeezed, naive_probs=naive_probs, created=created)
     with _transaction(db, writes=True) as conn:
-        return _insert(conn, *row)
+        drawing_id = _insert(conn, *row)
+        _count_new(conn, [row])
+        return drawing_id
 
 
 @_guarded("could not store the drawings")
@@ -60,7 +65,9 @@ def add_many(db: Store, rows: Sequence[dict]) -> list[int]:
     """
     checked = [_row(**row) for row in rows]  # every row checked before any is written
     with _transaction(db, writes=True) as conn:
-        return [_insert(conn, *row) for row in checked]
+        ids = [_insert(conn, *row) for row in checked]
+        _count_new(conn, checked)
+        return ids
 
 
 def _row(*, image, canvas_png, probs, label, model, session, flagged=None, squeezed=None, naive_probs=None,
@@ -85,6 +92,15 @@ def _insert(conn, drawing: dict, reading: dict) -> int:
     return int(drawing_id)
 
 
+def _count_new(conn, rows: list[tuple[dict, dict]]) -> None:
+    """Add newly inserted drawings and their readings (`_row`'s pairs) to the running totals."""
+    deltas = totals.Deltas()
+    for drawing, reading in rows:
+        deltas.drawing(drawing["label"])
+        deltas.reading(reading["model"], drawing["label"], reading["predicted"], reading["naive_predicted"])
+    deltas.apply(conn)
+
+
 @_guarded("could not relabel the drawing")
 def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> bool:
     """Change a drawing's label (a digit or ``config.NOT_A_DIGIT``); with ``session``, only that session's drawing.
@@ -94,26 +110,59 @@ def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> b
     """
     label = _check_label(label)
     with _transaction(db, writes=True) as conn:
-        mine = _where(Scope(session=session)) + [drawings.c.id == int(drawing_id)]
-        return conn.execute(sa.update(drawings).where(*mine).values(label=label)).rowcount == 1
+        old = totals.locked_labels(conn, [drawing_id], _where(Scope(session=session)))
+        if not old:
+            return False
+        if old[int(drawing_id)] != label:
+            conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(label=label))
+            deltas = totals.Deltas()
+            deltas.drawing(old[int(drawing_id)], -1)
+            deltas.drawing(label)
+            deltas.readings_of(conn, old, -1, moved_to=label)
+            deltas.apply(conn)
+        return True
 
 
 @_guarded("could not delete the drawings")
 def delete(db: Store, ids: Sequence[int], *, session: str | None) -> int:
     """Delete drawings ``ids`` (of ``session`` only, whatever ids are asked); return how many went."""
-    ids = [int(i) for i in ids]
     with _transaction(db, writes=True) as conn:
-        return sum(conn.execute(sa.delete(drawings).where(
-            drawings.c.id.in_(ids[start:start + _CHUNK]), *_where(Scope(session=session)))).rowcount
-            for start in range(0, len(ids), _CHUNK))
+        return _delete(conn, totals.locked_labels(conn, ids, _where(Scope(session=session))))
+
+
+def _delete(conn, label_of: dict[int, int]) -> int:
+    """Delete the drawings ``label_of`` holds (locked by the caller), their readings with them; return how many."""
+    deltas = totals.Deltas()
+    deltas.readings_of(conn, label_of, -1)  # before the foreign key deletes them
+    for label in label_of.values():
+        deltas.drawing(label, -1)
+    ids = sorted(label_of)
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(sa.delete(drawings).where(drawings.c.id.in_(ids[start:start + _CHUNK])))
+    deltas.apply(conn)
+    return len(ids)
 
 
 @_guarded("could not delete the drawings")
 def delete_all(db: Store, *, session: str | None) -> int:
     """Delete every drawing of ``session``, or every drawing at all when None; return how many went."""
     with _transaction(db, writes=True) as conn:
-        return conn.execute(sa.delete(drawings).where(*_where(Scope(session=session)))).rowcount
+        if session is not None:  # one student's: counted out row by row, as `delete`
+            mine = conn.execute(sa.select(drawings.c.id).where(*_where(Scope(session=session)))).scalars().all()
+            return _delete(conn, totals.locked_labels(conn, mine, _where(Scope(session=session))))
+        if conn.dialect.name == "postgresql":  # no drawing may be added between the delete and the zeroing
+            conn.exec_driver_sql("LOCK TABLE drawings IN SHARE ROW EXCLUSIVE MODE")
+        gone = conn.execute(sa.delete(drawings)).rowcount
+        conn.execute(sa.delete(label_counts))
+        conn.execute(sa.delete(reading_counts))
+        return gone
 
+
+@_guarded("could not recount the drawings")
+def recount(db: Store) -> None:
+    """Count the running totals again from the rows: after rows were written other than through this package."""
+    with _transaction(db, writes=True) as conn:
+        totals.recount(conn)
 
 
 @dataclass(frozen=True)
