@@ -16,6 +16,29 @@ def seven(size=320, top=40, left=40, height=240, width=22):
     return stroke_canvas(points, size=(size, size), width=width)
 
 
+def skimage_fit_box(crop: np.ndarray, box: int = 20) -> np.ndarray:
+    """fit_box as scikit-image computes it: resize of the crop padded to a square (the reference)."""
+    from skimage.transform import resize
+
+    h, w = crop.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = crop
+    fitted = resize(square, (box, box), order=1, anti_aliasing=True, preserve_range=True).astype(np.float32)
+    return fitted / fitted.max()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 3), (19, 19), (20, 20), (21, 8), (28, 200), (3, 1500),
+                                   (150, 149), (320, 320), (333, 101), (640, 320)])
+@pytest.mark.parametrize("ink", ["strokes", "grey", "solid"])
+def test_fit_box_is_scikit_image_s_anti_aliased_resize(shape, ink):
+    rng = np.random.default_rng(sum(shape))
+    crop = {"strokes": (rng.random(shape) < 0.1).astype(np.float32),
+            "grey": rng.random(shape, dtype=np.float32), "solid": np.ones(shape, np.float32)}[ink]
+    crop.flat[0] = 1.0  # ink somewhere, as a crop of ink always has
+    np.testing.assert_allclose(preprocess.fit_box(crop), skimage_fit_box(crop), atol=1e-6)
+
+
 def test_centred_square_stroke_lands_centred():
     rgba = stroke_canvas([(100, 100), (100, 220), (220, 220), (220, 100), (100, 100)], width=12)
     out = canvas_to_mnist(rgba)
