@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 from support import browser
 from support import servers as fleet
-from support.classroom import class_database, runs_status_epochs, stored_since, training_run
+from support.classroom import class_database, runs_status_epochs, stored_since, totals_drift, training_run
 
 DIGITS = [1, 7, 0, 4]
 TIMEOUT_MS = 60_000
@@ -193,9 +193,9 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def check_stored(rows: list[tuple[int, str, int, int]], results: Results) -> str:
+def check_stored(rows: list[tuple[int, str, int, int, bool | None]], results: Results) -> str:
     """Compare the rows the run stored with the drawings students saw saved; count a mismatch as an error."""
-    stored = Counter(label for _, _, label, _ in rows)
+    stored = Counter(label for _, _, label, *_ in rows)
     saved = results.saved
     if stored != saved:
         results.errors.append(f"database: {sum(stored.values())} rows for {sum(saved.values())} saved drawings "
@@ -203,7 +203,7 @@ def check_stored(rows: list[tuple[int, str, int, int]], results: Results) -> str
     verdict = "each stored once" if stored == saved else "MISMATCH"
     return (f"{sum(stored.values())} rows for {sum(saved.values())} drawings seen saved: {verdict} "
             f"({', '.join(f'{d}: {stored[d]}/{saved[d]}' for d in sorted(saved | stored))}); "
-            f"{len({session for _, session, _, _ in rows})} browser sessions")
+            f"{len({session for _, session, *_ in rows})} browser sessions")
 
 
 def check_sticky(nginx, results: Results) -> str:
@@ -264,6 +264,8 @@ def main() -> None:
             results.drawings += training.drawings
         after = memory_mb(servers)
         stored = check_stored(stored_since(database, last_id), results) if database else None
+        if database:  # every server kept the class's running totals as a recount finds them
+            results.errors += totals_drift(database)
         spread = check_sticky(nginx, results) if nginx else None
     t0, (t1, cpu1, at_start), (t2, cpu2) = marks["arrival"], marks["drawing"], marks["end"]
     cores = os.cpu_count() or 1

@@ -21,8 +21,8 @@ def class_database(args, stack: contextlib.ExitStack, data_dir: str) -> str | No
     return None
 
 
-def stored_since(url: str, after_id: int) -> list[tuple[int, str, int, int]]:
-    """(id, session, label, predicted) of every drawing stored with id > ``after_id``."""
+def stored_since(url: str, after_id: int) -> list[tuple[int, str, int, int, bool | None]]:
+    """(id, session, label, predicted, flagged) of every drawing stored with id > ``after_id`` (`store.since`)."""
     from digits import store
 
     db, rows = store.connect(url), []
@@ -32,6 +32,36 @@ def stored_since(url: str, after_id: int) -> list[tuple[int, str, int, int]]:
     finally:
         db.close()
     return rows
+
+
+def totals_drift(url: str) -> list[str]:
+    """Where the store's running totals differ from a recount of its rows (empty: exact), one line each.
+
+    The totals are left recounted.
+    """
+    import sqlalchemy as sa
+
+    from digits import store
+
+    db = store.connect(url)
+    try:
+        with db.engine.connect() as conn:
+            models = conn.execute(sa.select(store.reading_counts.c.model).distinct()).scalars().all()
+
+        def answers() -> dict:
+            out = {}
+            for model in models:
+                s = store.summary(db, model)
+                out[model] = (s.drawings, s.not_digits, s.naive_read, s.naive_right, s.confusion.tolist(),
+                              store.count_unread(db, model))
+            return out
+
+        kept = answers()
+        store.recount(db)
+        counted = answers()
+    finally:
+        db.close()
+    return [f"running totals for {m}: {kept[m]} kept, {counted[m]} counted" for m in models if kept[m] != counted[m]]
 
 
 @contextlib.contextmanager

@@ -108,6 +108,21 @@ def test_servers_writing_at_once_keep_the_totals_exact(database_url):
         server.close()
 
 
+def test_the_load_benchmark_s_check_finds_totals_that_drifted(database_url):
+    from support.classroom import totals_drift
+
+    db = store.connect(database_url)
+    for i in range(5):
+        store.add(db, **drawing(i))
+    assert totals_drift(database_url) == []
+    with db.engine.begin() as conn:  # a write that bypassed the store, as an older server's would
+        conn.execute(sa.update(store.reading_counts).where(store.reading_counts.c.label == 3)
+                     .values(n=store.reading_counts.c.n + 1))
+    assert [line.split(":")[0] for line in totals_drift(database_url)] == ["running totals for strong"]
+    assert totals_drift(database_url) == []  # counted again
+    db.close()
+
+
 def vm_steps(db: store.Store, call) -> int:
     """SQLite virtual machine steps (in hundreds) that ``call`` runs: its work, whatever the machine's speed."""
     steps = [0]
