@@ -48,7 +48,13 @@ from dataclasses import dataclass, field
 
 from support import browser
 from support import servers as fleet
-from support.classroom import class_database, runs_status_epochs, stored_since, totals_drift, training_run
+from support.classroom import (
+    class_database,
+    runs_status_epochs,
+    stored_since,
+    totals_drift,
+    training_run,
+)
 
 DIGITS = [1, 7, 0, 4]
 TIMEOUT_MS = 60_000

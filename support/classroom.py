@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 
+
 def class_database(args, stack: contextlib.ExitStack, data_dir: str) -> str | None:
     """The database every server is given, or None for the one server's own SQLite file."""
     if args.database_url:
