@@ -50,7 +50,7 @@ def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000) -> None:
                      predicted=int(predicted[k]), probs=eye[predicted[k]].tobytes(),
                      image=images[k].tobytes(), canvas_png=pngs[k % len(pngs)],
                      squeezed=images[k].tobytes() if squeezed[k] else None) for k in range(size)]
-        readings = [dict(model=MODEL, drawing_id=r["id"], predicted=r["predicted"], probs=r["probs"],
+        readings = [dict(model=MODEL, drawing_id=r["id"], label=r["label"], predicted=r["predicted"], probs=r["probs"],
                          naive_predicted=int(naive[k]) if squeezed[k] else None) for k, r in enumerate(rows)]
         with db.engine.begin() as conn:
             conn.execute(store.drawings.insert(), rows)

@@ -18,3 +18,22 @@ def drawing(seed: int = 0, **changes) -> dict:
 def table_rows(db: store.Store, table: str) -> int:
     with db.engine.connect() as conn:
         return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+
+
+def vm_steps(db: store.Store, call) -> int:
+    """SQLite virtual machine steps (in hundreds) that ``call`` runs: its work, whatever the machine's speed."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    def hook(dbapi_connection, record, proxy) -> None:
+        dbapi_connection.set_progress_handler(count, 100)
+
+    sa.event.listen(db.engine, "checkout", hook)
+    try:
+        call()
+    finally:
+        sa.event.remove(db.engine, "checkout", hook)
+    return steps[0]

@@ -231,10 +231,12 @@ def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database
     store.save_readings(db, "other", ids[:5], EYE[[1] * 5])
     before = store.summary(db, "strong"), store.summary(db, "other")
     db.close()
-    engine = raw_engine(database_url)  # as version 3 left it: no totals
+    engine = raw_engine(database_url)  # as version 3 left it: no totals, no label in readings
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE label_counts"))
         conn.execute(sa.text("DROP TABLE reading_counts"))
+        conn.execute(sa.text("DROP INDEX readings_cell"))
+        conn.execute(sa.text("ALTER TABLE readings DROP COLUMN label"))
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA user_version=3")
         else:
@@ -248,6 +250,13 @@ def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database
             old.drawings, old.read, old.not_digits, old.naive_read, old.naive_right)
     assert before[0].read == 8 and before[0].naive_right == 3  # i % 3 == i % 10 for 0, 1, 2
     assert store.count_unread(db, "strong") == 0 and store.count_unread(db, "other") == 4
+    # Each reading got its drawing's label, and a confusion cell's page finds them by it.
+    assert [row.id for row in store.page(db, "other", label=config.NOT_A_DIGIT, predicted=1).rows] == [ids[4]]
+    assert [row.id for row in store.page(db, "strong", label=3, predicted=3).rows] == (
+        [ids[3]] if before[0].confusion[3, 3] else [])
     with db.engine.connect() as conn:
         assert store.base._version(conn) == 4
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM readings r JOIN drawings d ON d.id = r.drawing_id"
+                                    " WHERE r.label = d.label")).scalar_one() == 9 + 5
+        assert "readings_cell" in {i["name"] for i in sa.inspect(conn).get_indexes("readings")}
     db.close()

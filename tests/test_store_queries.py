@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from digits import config, store
 from digits.store import Scope
-from tests.store_helpers import EYE, drawing, table_rows
+from tests.store_helpers import EYE, drawing, table_rows, vm_steps
 
 
 def random_class(db, n: int = 60, seed: int = 0) -> list[dict]:
@@ -268,3 +268,30 @@ def test_sqlite_fingerprints_a_wide_range_from_an_index_without_reading_the_rows
     db.close()
     assert "COVERING INDEX" in plans[0] and "PRIMARY KEY" not in plans[0]
     assert "INTEGER PRIMARY KEY" in plans[1]
+
+
+@pytest.mark.parametrize("filters, grows", [
+    ({"label": 3, "predicted": 5}, False),
+    ({}, False),
+    ({"naive_lost": True}, False),
+    ({"label": 3, "predicted": 3, "scope": Scope(session="s3")}, False),  # a big cell, one student's rows
+    ({"label": 3, "wrong": True}, True),
+], ids=["a rare cell", "the newest", "lost to the naive resize", "one student's in a big cell",
+        "a row's rare mistakes"])
+def test_a_page_costs_the_same_at_any_size(tmp_path, filters, grows):
+    """Ten times the drawings: the same work for the newest page, and for a rare confusion cell's (its
+    own index walked), where a page of a label's rare mistakes grows tenfold (every such drawing walked).
+
+    SQLite's planner picks its plan from the schema alone: an index on readings led by the model
+    once made it join the naive-lost page from a model's readings, each looking its drawing up
+    without the key (427 ms at 8,000 drawings against 30 ms at 2,000).
+    """
+    from support.fill import fill
+
+    work = []
+    for n in (500, 5000):
+        db = store.connect(tmp_path / f"{n}.sqlite")
+        fill(db, n)
+        work.append(vm_steps(db, lambda db=db: store.page(db, "strong", **filters)))
+        db.close()
+    assert (work[1] > 5 * work[0]) == grows, work

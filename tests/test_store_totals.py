@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from digits import config, store
 from digits.store import Scope
 from support.fill import fill
-from tests.store_helpers import EYE, drawing
+from tests.store_helpers import EYE, drawing, vm_steps
 
 MODELS = ("strong", "m")
 
@@ -34,7 +34,28 @@ def by_sessions(db, sessions: list[str]) -> dict:
     return {m: (*v[:6], v[6].tolist()) for m, v in total.items()}
 
 
+def cell_ids(db, model: str, label: int, predicted: int) -> list[int]:
+    ids, before = [], None
+    while True:
+        page = store.page(db, model, label=label, predicted=predicted, before_id=before, limit=3)
+        ids += [row.id for row in page.rows]
+        if (before := page.next_before_id) is None:
+            return ids
+
+
 def check(db, sessions: list[str]) -> None:
+    # Each reading carries its drawing's label, and a confusion cell's page (walked by that copy)
+    # lists what the whole list, walked from the drawings, holds in that cell.
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.readings.join(
+            store.drawings, store.drawings.c.id == store.readings.c.drawing_id))
+            .where(sa.or_(store.readings.c.label.is_(None), store.readings.c.label != store.drawings.c.label))
+        ).scalar_one() == 0
+    for model in MODELS:
+        every = store.page(db, model, limit=10**6).rows
+        for label, predicted in {(row.label, row.predicted) for row in every}:
+            assert cell_ids(db, model, label, predicted) == [
+                row.id for row in every if (row.label, row.predicted) == (label, predicted)]
     kept = answers(db)
     assert {m: v[:7] for m, v in kept.items()} == by_sessions(db, sessions)
     store.recount(db)
@@ -121,25 +142,6 @@ def test_the_load_benchmark_s_check_finds_totals_that_drifted(database_url):
     assert [line.split(":")[0] for line in totals_drift(database_url)] == ["running totals for strong"]
     assert totals_drift(database_url) == []  # counted again
     db.close()
-
-
-def vm_steps(db: store.Store, call) -> int:
-    """SQLite virtual machine steps (in hundreds) that ``call`` runs: its work, whatever the machine's speed."""
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    def hook(dbapi_connection, record, proxy) -> None:
-        dbapi_connection.set_progress_handler(count, 100)
-
-    sa.event.listen(db.engine, "checkout", hook)
-    try:
-        call()
-    finally:
-        sa.event.remove(db.engine, "checkout", hook)
-    return steps[0]
 
 
 @pytest.mark.parametrize("whole, grows", [(True, False), (False, True)], ids=["whole store", "a lesson of all"])

@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from digits import config
 
 SCHEMA_VERSION = 4  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
-#                    3: + the label NOT_A_DIGIT, and flagged; 4: + running totals (label_counts, reading_counts)
+#                    3: + the label NOT_A_DIGIT, and flagged; 4: + running totals (label_counts,
+#                    reading_counts), and each reading's copy of its drawing's label
 IMAGE_SHAPE = (config.IMAGE_SIZE, config.IMAGE_SIZE)
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite's rowid alias must be spelled INTEGER
 _CHUNK = 500  # ids per IN (...) list: SQLite caps the parameters of one statement
@@ -58,6 +59,12 @@ readings = sa.Table(
     sa.Column("predicted", sa.Integer, nullable=False),
     sa.Column("probs", sa.LargeBinary, nullable=False),  # 10 float32
     sa.Column("naive_predicted", sa.Integer),  # the model's answer on `squeezed`, NULL without one
+    # The drawing's label, kept equal to it by every write (version 4), for the index below: a
+    # confusion cell's page walks that cell's readings only, newest first, however rare the cell.
+    # The label leads: led by the model, the index let SQLite's planner start every other page's
+    # join from a model's readings, and look each drawing up without its key (`_with_reading`).
+    sa.Column("label", sa.Integer),
+    sa.Index("readings_cell", "label", "predicted", "model", "drawing_id"),
     sqlite_with_rowid=False,  # small rows found by their key: store them in the key's b-tree
 )
 lessons = sa.Table(
@@ -221,7 +228,7 @@ def _migrate(conn: sa.Connection, version: int) -> bool:
 
     Drawings stored before version 3 keep ``flagged`` NULL: whether the reader
     flagged them was not kept, and false would claim it said "a digit". The
-    running totals (version 4) are counted from the rows. Returns whether the
+    running totals and the readings' labels (version 4) are taken from the rows. Returns whether the
     drawings table was rebuilt (SQLite): then the old table's pages are free,
     for a VACUUM once the transaction is committed.
     """
@@ -238,12 +245,16 @@ def _migrate(conn: sa.Connection, version: int) -> bool:
         conn.exec_driver_sql("ALTER TABLE drawings ADD COLUMN flagged BOOLEAN")
     if version and conn.dialect.name == "postgresql":
         conn.execute(sa.schema.SetTableComment(drawings))
-    metadata.create_all(conn)
+    if version in (2, 3):  # readings came in version 2, without their drawing's label
+        conn.exec_driver_sql("ALTER TABLE readings ADD COLUMN label INTEGER")
+    metadata.create_all(conn)  # the tables a version lacks, not new indexes on tables it has
+    for index in readings.indexes:
+        index.create(conn, checkfirst=True)
     if version == 1:  # each drawing was read when it was labelled: that reading is kept, not recomputed
         conn.execute(sa.insert(readings).from_select(
-            ["model", "drawing_id", "predicted", "probs"],
-            sa.select(drawings.c.model, drawings.c.id, drawings.c.predicted, drawings.c.probs)))
-    totals.recount(conn)
+            ["model", "drawing_id", "predicted", "probs", "label"],
+            sa.select(drawings.c.model, drawings.c.id, drawings.c.predicted, drawings.c.probs, drawings.c.label)))
+    totals.recount(conn)  # the readings' labels too
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
     return rebuilt

@@ -18,7 +18,14 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from digits.store.base import _CHUNK, _insert, drawings, label_counts, reading_counts, readings
+from digits.store.base import (
+    _CHUNK,
+    _insert,
+    drawings,
+    label_counts,
+    reading_counts,
+    readings,
+)
 
 
 class Deltas:
@@ -86,9 +93,15 @@ def locked_labels(conn: sa.Connection, ids: Iterable[int], where: list | None = 
 
 
 def recount(conn: sa.Connection) -> None:
-    """Rebuild the totals from the rows, in the open write transaction ``conn``."""
+    """Rebuild the totals, and each reading's copy of its drawing's label, from the rows.
+
+    In the open write transaction ``conn``.
+    """
     if conn.dialect.name == "postgresql":  # no write may land between the count and its use
-        conn.exec_driver_sql("LOCK TABLE drawings, readings IN SHARE MODE")
+        conn.exec_driver_sql("LOCK TABLE drawings, readings IN SHARE ROW EXCLUSIVE MODE")
+    label = sa.select(drawings.c.label).where(drawings.c.id == readings.c.drawing_id).scalar_subquery()
+    conn.execute(sa.update(readings).where(sa.or_(readings.c.label.is_(None), readings.c.label != label))
+                 .values(label=label))
     conn.execute(sa.delete(label_counts))
     conn.execute(sa.delete(reading_counts))
     conn.execute(sa.insert(label_counts).from_select(

@@ -82,7 +82,7 @@ def _row(*, image, canvas_png, probs, label, model, session, flagged=None, squee
     drawing = dict(created=time.time() if created is None else created, session=session, model=model, label=label,
                    predicted=predicted, flagged=flagged, probs=probs.tobytes(), image=image.tobytes(),
                    canvas_png=bytes(canvas_png), squeezed=squeezed)
-    return drawing, dict(model=model, predicted=predicted, probs=probs.tobytes(), naive_predicted=naive)
+    return drawing, dict(model=model, predicted=predicted, probs=probs.tobytes(), naive_predicted=naive, label=label)
 
 
 def _insert(conn, drawing: dict, reading: dict) -> int:
@@ -115,6 +115,7 @@ def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> b
             return False
         if old[int(drawing_id)] != label:
             conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(label=label))
+            conn.execute(sa.update(readings).where(readings.c.drawing_id == int(drawing_id)).values(label=label))
             deltas = totals.Deltas()
             deltas.drawing(old[int(drawing_id)], -1)
             deltas.drawing(label)
