@@ -125,7 +125,8 @@ async def student(page, number: int, deadline: float, think: float, results: Res
             # Read right: "Right, it's a 7"; read wrong: the digit among "No, it's a…".
             right = page.get_by_role("button", name=f"Right, it's a {digit}")
             choice = page.locator('[data-testid="stButtonGroup"] button').filter(has_text=re.compile(f"^{digit}$"))
-            await (right if await right.count() else choice).click(timeout=TIMEOUT_MS)
+            # Whichever the page shows, waited for: counted once, a rerun under way could hide both.
+            await right.or_(choice).first.click(timeout=TIMEOUT_MS)
             await page.get_by_text(f"Saved as a {digit}").wait_for(timeout=TIMEOUT_MS)
             results.saved[digit] += 1
             await page.get_by_role("button", name="Clear").click(timeout=TIMEOUT_MS)
