@@ -46,16 +46,16 @@ def summary(db: Store, model: str, scope: Scope = Scope()) -> Summary:
     """Counts and the confusion matrix of ``model``'s readings in ``scope``.
 
     The whole store's come from its running totals (`digits.store.totals`), at
-    most 110 rows at any size; a session's or a lesson's are aggregated in
+    most 121 rows at any size; a session's or a lesson's are aggregated in
     SQL over that scope's rows. Drawings labelled not a digit are counted apart
     (``not_digits``): the matrix and the naive comparison are over digits only.
     """
-    d, r = drawings.c, readings.c
-    naive_right = sa.func.sum(sa.case((r.naive_predicted == d.label, 1), else_=0))
     with _transaction(db, snapshot=True) as conn:
         if scope == Scope():
             count, cells = totals.stored(conn), totals.cells(conn, model)
         else:
+            d, r = drawings.c, readings.c
+            naive_right = sa.func.sum(sa.case((r.naive_predicted == d.label, 1), else_=0))
             count = conn.execute(sa.select(sa.func.count()).where(*_where(scope))).scalar_one()
             cells = conn.execute(
                 sa.select(d.label, r.predicted, sa.func.count(), sa.func.count(r.naive_predicted), naive_right)

@@ -75,18 +75,22 @@ class Deltas:
                 set_={c: reading_counts.c[c] + statement.excluded[c] for c in ("n", "naive_read", "naive_right")}))
 
 
-def locked_labels(conn: sa.Connection, ids: Iterable[int], where: list | None = None, *,
+def locked_labels(conn: sa.Connection, ids: Iterable[int] | None, where: list | None = None, *,
                   share: bool = False) -> dict[int, int]:
     """The labels of drawings ``ids`` still stored (and matching ``where``), each row locked until the transaction ends.
 
-    ``share``: a lock that lets other readers lock too, and keeps out only a
-    relabel or delete of those rows (PostgreSQL; SQLite's writer holds the whole file).
+    ``ids`` None: every drawing matching ``where``. ``share``: a lock that lets
+    other readers lock too, and keeps out only a relabel or delete of those rows
+    (PostgreSQL; SQLite's writer holds the whole file).
     """
-    ids = sorted(int(i) for i in ids)
+    if ids is None:
+        chunks = [[]]
+    else:
+        ids = sorted(int(i) for i in ids)
+        chunks = [[drawings.c.id.in_(ids[start:start + _CHUNK])] for start in range(0, len(ids), _CHUNK)]
     found: dict[int, int] = {}
-    for start in range(0, len(ids), _CHUNK):
-        query = (sa.select(drawings.c.id, drawings.c.label)
-                 .where(drawings.c.id.in_(ids[start:start + _CHUNK]), *(where or []))
+    for chunk in chunks:
+        query = (sa.select(drawings.c.id, drawings.c.label).where(*chunk, *(where or []))
                  .order_by(drawings.c.id).with_for_update(read=share))
         found.update((int(i), int(label)) for i, label in conn.execute(query))
     return found
