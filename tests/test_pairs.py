@@ -125,6 +125,15 @@ def test_narrow_pieces_and_unsure_pairs_are_left_as_they_were():
     assert _touching_pairs(bare, each) == each
 
 
+def test_a_very_wide_piece_is_read_as_a_pair_on_less_certainty():
+    # 1.5 times wider than tall: rarely one digit, so a pair at 0.8 is taken; at 1.0, 0.95 is still asked.
+    very_wide, wide = [part(10, 40), part(90, 150)], [part(10, 40), part(90, 100)]
+    assert [d.digit for d in _touching_pairs(with_pair_reader(98, 0.8), very_wide)] == [3, 9, 8]
+    assert _touching_pairs(with_pair_reader(98, 0.8), wide) == wide
+    assert [d.digit for d in _touching_pairs(with_pair_reader(98, 0.96), wide)] == [3, 9, 8]
+    assert _touching_pairs(with_pair_reader(98, 0.65), very_wide) == very_wide  # under PAIR_SURE_WIDE
+
+
 def test_among_several_digits_a_narrower_piece_is_shown_to_the_pair_reader_too():
     # A slanted "71" beside other digits is often only 0.6-0.7 times wider than tall.
     each = [part(10, 40), part(90, 70), part(200, 40)]
