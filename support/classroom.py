@@ -50,7 +50,9 @@ def totals_drift(url: str) -> list[str]:
             models = conn.execute(sa.select(store.reading_counts.c.model).distinct()).scalars().all()
 
         def answers() -> dict:
-            out = {}
+            with db.engine.connect() as conn:  # the fingerprint of every drawing: from the totals' sums of ids
+                newest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(store.drawings.c.id), 0))).scalar_one()
+            out = {"every drawing's fingerprint": store.fingerprint(db, 0, newest)}
             for model in models:
                 s = store.summary(db, model)
                 out[model] = (s.drawings, s.not_digits, s.naive_read, s.naive_right, s.confusion.tolist(),
@@ -62,7 +64,7 @@ def totals_drift(url: str) -> list[str]:
         counted = answers()
     finally:
         db.close()
-    return [f"running totals for {m}: {kept[m]} kept, {counted[m]} counted" for m in models if kept[m] != counted[m]]
+    return [f"running totals for {m}: {kept[m]} kept, {counted[m]} counted" for m in kept if kept[m] != counted[m]]
 
 
 @contextlib.contextmanager

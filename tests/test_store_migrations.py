@@ -123,7 +123,7 @@ def test_a_version_1_sqlite_file_is_migrated_in_place(tmp_path):
     assert new_id == 7 and store.summary(db, "strong").naive_read == 1
     assert store.relabel(db, 1, config.NOT_A_DIGIT, session=None)  # the new label, on a migrated drawing
     with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 4
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 5
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
     db.close()
     assert store.load(store.connect(path)).ids.tolist() == [1, 2, 3, 4, 5, 6, 7]  # opening again changes nothing
@@ -183,7 +183,7 @@ def test_a_version_2_database_is_migrated_keeping_every_row_id_reading_and_lesso
     assert table_rows(db, "readings") == 6 + 3 - 2 + 1  # the foreign key still deletes a drawing's readings
     with db.engine.connect() as conn:
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
-        assert store.base._version(conn) == store.SCHEMA_VERSION == 4
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 5
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # the database's own CHECK: 0 to 10
         conn.execute(sa.update(store.drawings).where(store.drawings.c.id == 2).values(label=config.NOT_A_DIGIT + 1))
     db.close()
@@ -224,6 +224,19 @@ def test_a_failed_migration_leaves_the_version_2_file_as_it_was(tmp_path, monkey
     assert old.execute("SELECT COUNT(*) FROM readings").fetchone() == (9,)
 
 
+def back_to(database_url: str, version: int, *statements: str) -> None:
+    """Undo what later versions added (``statements``) to a database this version wrote, and mark it ``version``."""
+    engine = raw_engine(database_url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(sa.text(statement))
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA user_version={version}")
+        else:
+            conn.execute(sa.text(f"COMMENT ON TABLE drawings IS 'digits schema version {version}'"))
+    engine.dispose()
+
+
 def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database_url):
     db = store.connect(database_url)
     ids = [store.add(db, **drawing(i, label=config.NOT_A_DIGIT if i == 4 else i % 10, naive_probs=EYE[i % 3],
@@ -231,17 +244,8 @@ def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database
     store.save_readings(db, "other", ids[:5], EYE[[1] * 5])
     before = store.summary(db, "strong"), store.summary(db, "other")
     db.close()
-    engine = raw_engine(database_url)  # as version 3 left it: no totals, no label in readings
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE label_counts"))
-        conn.execute(sa.text("DROP TABLE reading_counts"))
-        conn.execute(sa.text("DROP INDEX readings_cell"))
-        conn.execute(sa.text("ALTER TABLE readings DROP COLUMN label"))
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA user_version=3")
-        else:
-            conn.execute(sa.text("COMMENT ON TABLE drawings IS 'digits schema version 3'"))
-    engine.dispose()
+    back_to(database_url, 3, "DROP TABLE label_counts", "DROP TABLE reading_counts", "DROP INDEX readings_cell",
+            "ALTER TABLE readings DROP COLUMN label")  # as version 3 left it: no totals, no label in readings
 
     db = store.connect(database_url)
     for old, new in zip(before, (store.summary(db, "strong"), store.summary(db, "other")), strict=True):
@@ -255,8 +259,25 @@ def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database
     assert [row.id for row in store.page(db, "strong", label=3, predicted=3).rows] == (
         [ids[3]] if before[0].confusion[3, 3] else [])
     with db.engine.connect() as conn:
-        assert store.base._version(conn) == 4
+        assert store.base._version(conn) == store.SCHEMA_VERSION
         assert conn.execute(sa.text("SELECT COUNT(*) FROM readings r JOIN drawings d ON d.id = r.drawing_id"
                                     " WHERE r.label = d.label")).scalar_one() == 9 + 5
         assert "readings_cell" in {i["name"] for i in sa.inspect(conn).get_indexes("readings")}
+    db.close()
+
+
+def test_a_version_4_database_gets_the_sums_of_ids_its_whole_store_fingerprint_needs(database_url):
+    db = store.connect(database_url)
+    ids = [store.add(db, **drawing(i, label=config.NOT_A_DIGIT if i == 4 else i % 10)) for i in range(9)]
+    store.delete(db, [ids[2]], session=None)
+    db.close()
+    back_to(database_url, 4, "ALTER TABLE label_counts DROP COLUMN id_sum")  # as version 4 left it
+
+    db = store.connect(database_url)
+    kept = [(i, config.NOT_A_DIGIT if k == 4 else k % 10) for k, i in enumerate(ids) if k != 2]
+    assert store.fingerprint(db, 0, ids[-2]) == (7, sum(i * (label + 1) for i, label in kept[:-1]))
+    store.relabel(db, ids[0], 5, session=None)  # the sums move with every write after the migration too
+    assert store.fingerprint(db, 0, ids[-1]) == (8, sum(i * (label + 1) for i, label in kept) + ids[0] * 5)
+    with db.engine.connect() as conn:
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 5
     db.close()

@@ -230,7 +230,8 @@ def test_export_npz_matches_a_naive_export_of_the_same_rows(db, tmp_path):
 
 
 @pytest.mark.parametrize("wide", [False, True], ids=["key range", "index scan"])
-def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_changes(db, wide, monkeypatch):
+@pytest.mark.parametrize("first", [4, 20], ids=["totals less the rows outside", "rows inside"])
+def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_changes(db, wide, first, monkeypatch):
     from digits import tally
     from digits.store import queries
 
@@ -238,18 +239,40 @@ def test_the_fingerprint_of_a_range_matches_its_tally_until_a_drawing_in_it_chan
         monkeypatch.setattr(queries, "_WIDE_RANGE", 0)
     rows = random_class(db, n=30)
     ids = [r["id"] for r in rows]
-    counted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[4]), store.since(db, ids[4]))
-    assert store.fingerprint(db, ids[4], counted.last_id) == counted.fingerprint() == (
-        25, sum(i * (r["label"] + 1) for i, r in zip(ids[5:], rows[5:])))
+    before, inside = rows[first - 2]["id"], rows[first + 2]["id"]  # a drawing before the range, one in it
+    counted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[first]), store.since(db, ids[first]))
+    assert store.fingerprint(db, ids[first], counted.last_id) == counted.fingerprint() == (
+        29 - first, sum(i * (r["label"] + 1) for i, r in zip(ids[first + 1:], rows[first + 1:])))
     assert store.fingerprint(db, ids[-1], ids[-1]) == (0, 0)
-    store.relabel(db, ids[2], (rows[2]["label"] + 1) % 11, session=None)  # before the range: no change
-    assert store.fingerprint(db, ids[4], counted.last_id) == counted.fingerprint()
-    store.relabel(db, ids[10], (rows[10]["label"] + 1) % 11, session=None)
-    assert store.fingerprint(db, ids[4], counted.last_id) != counted.fingerprint()
-    recounted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[4]), store.since(db, ids[4]))
-    assert store.fingerprint(db, ids[4], recounted.last_id) == recounted.fingerprint()
-    store.delete(db, [ids[20]], session=None)
-    assert store.fingerprint(db, ids[4], recounted.last_id)[0] == 24 != recounted.fingerprint()[0]
+    new = store.add(db, **drawing(1, label=3))  # after the range: no change
+    store.relabel(db, before, (rows[first - 2]["label"] + 1) % 11, session=None)
+    store.delete(db, [ids[first - 1]], session=None)
+    assert store.fingerprint(db, ids[first], counted.last_id) == counted.fingerprint()
+    store.relabel(db, inside, (rows[first + 2]["label"] + 1) % 11, session=None)
+    assert store.fingerprint(db, ids[first], counted.last_id) != counted.fingerprint()
+    recounted = tally.add_rows(tally.Tally(lesson=None, last_id=ids[first]), store.since(db, ids[first]))
+    assert recounted.last_id == new
+    assert store.fingerprint(db, ids[first], recounted.last_id) == recounted.fingerprint()
+    store.delete(db, [ids[first + 3]], session=None)
+    assert store.fingerprint(db, ids[first], recounted.last_id)[0] == 29 - first != recounted.fingerprint()[0]
+    store.delete(db, [new], session=None)
+    assert store.fingerprint(db, 0, new) == (28, sum(i * (label + 1) for i, _, label, *_ in store.since(db, 0)))
+
+
+def test_the_whole_store_s_fingerprint_costs_the_same_at_any_size(tmp_path):
+    """With no lesson the Class page fingerprints every drawing but the newest every few seconds: from the totals."""
+    from support.fill import fill
+
+    steps = []
+    for n in (500, 5000):
+        db = store.connect(tmp_path / f"{n}.sqlite")
+        fill(db, n)
+        newest = store.since(db, 0)[-1][0]
+        steps.append(vm_steps(db, lambda: store.fingerprint(db, 0, newest - 5)))
+        assert store.fingerprint(db, 0, newest - 5) == (
+            n - 5, sum(i * (label + 1) for i, _, label, *_ in store.since(db, 0) if i <= newest - 5))
+        db.close()
+    assert steps[1] < 1.5 * steps[0], steps  # a scan of the range would be 10 times the work
 
 
 def test_sqlite_fingerprints_a_wide_range_from_an_index_without_reading_the_rows(tmp_path):
@@ -263,8 +286,9 @@ def test_sqlite_fingerprints_a_wide_range_from_an_index_without_reading_the_rows
         if statement.lstrip().upper().startswith("SELECT COUNT"):
             plans.append(" ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)))
 
-    store.fingerprint(db, 0, queries._WIDE_RANGE + 1)
-    store.fingerprint(db, 0, queries._WIDE_RANGE)
+    wide = queries._WIDE_RANGE  # ranges far from the first drawing: the rows inside are read
+    store.fingerprint(db, wide + 1, 2 * wide + 2)
+    store.fingerprint(db, wide, 2 * wide)
     db.close()
     assert "COVERING INDEX" in plans[0] and "PRIMARY KEY" not in plans[0]
     assert "INTEGER PRIMARY KEY" in plans[1]

@@ -58,8 +58,13 @@ def check(db, sessions: list[str]) -> None:
                 row.id for row in every if (row.label, row.predicted) == (label, predicted)]
     kept = answers(db)
     assert {m: v[:7] for m, v in kept.items()} == by_sessions(db, sessions)
+    # The whole store's fingerprint, taken from the totals' sums of ids, is what the rows give.
+    rows = store.since(db, 0)
+    newest = rows[-1][0] if rows else 0
+    assert store.fingerprint(db, 0, newest) == (len(rows), sum(i * (label + 1) for i, _, label, *_ in rows))
     store.recount(db)
     assert answers(db) == kept  # the unread counts too
+    assert store.fingerprint(db, 0, newest) == (len(rows), sum(i * (label + 1) for i, _, label, *_ in rows))
 
 
 def test_every_kind_of_write_keeps_the_totals_exact(db):
@@ -141,6 +146,12 @@ def test_the_load_benchmark_s_check_finds_totals_that_drifted(database_url):
                      .values(n=store.reading_counts.c.n + 1))
     assert [line.split(":")[0] for line in totals_drift(database_url)] == ["running totals for strong"]
     assert totals_drift(database_url) == []  # counted again
+    with db.engine.begin() as conn:  # an older server's add: a drawing counted, its id not summed
+        conn.execute(sa.update(store.label_counts).where(store.label_counts.c.label == 2)
+                     .values(id_sum=store.label_counts.c.id_sum - 7))
+    assert [line.split(":")[0] for line in totals_drift(database_url)] == [
+        "running totals for every drawing's fingerprint"]
+    assert totals_drift(database_url) == []
     db.close()
 
 

@@ -1,4 +1,4 @@
-"""The store's running totals: drawings per label, and readings per (model, label, reading).
+"""The store's running totals: drawings per label (and the sum of their ids), and readings per (model, label, reading).
 
 Every write changes them in its own transaction, from the rows it changed, so
 that the whole class's summary and a model's unread count read at most 121 rows
@@ -13,7 +13,7 @@ writes never wait on each other in a circle.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -32,11 +32,13 @@ class Deltas:
     """What one write adds to (sign +1) or takes from (sign -1) the totals, applied at the end of its transaction."""
 
     def __init__(self) -> None:
-        self.labels: Counter[int] = Counter()
+        self.labels: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])  # label -> [drawings, sum of ids]
         self.cells: defaultdict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
 
-    def drawing(self, label: int, sign: int = 1) -> None:
-        self.labels[int(label)] += sign
+    def drawing(self, label: int, drawing_id: int, sign: int = 1) -> None:
+        counts = self.labels[int(label)]
+        counts[0] += sign
+        counts[1] += sign * int(drawing_id)
 
     def reading(self, model: str, label: int, predicted: int, naive_predicted: int | None, sign: int = 1) -> None:
         cell = self.cells[model, int(label), int(predicted)]
@@ -61,11 +63,11 @@ class Deltas:
                     self.reading(model, moved_to, predicted, naive, -sign)
 
     def apply(self, conn: sa.Connection) -> None:
-        labels = [dict(label=k, n=v) for k, v in sorted(self.labels.items()) if v]
+        labels = [dict(label=k, n=n, id_sum=ids) for k, (n, ids) in sorted(self.labels.items()) if n or ids]
         if labels:
             statement = _insert(conn, label_counts).values(labels)
             conn.execute(statement.on_conflict_do_update(
-                index_elements=["label"], set_={"n": label_counts.c.n + statement.excluded.n}))
+                index_elements=["label"], set_={c: label_counts.c[c] + statement.excluded[c] for c in ("n", "id_sum")}))
         cells = [dict(model=m, label=lab, predicted=p, n=n, naive_read=nr, naive_right=nh)
                  for (m, lab, p), (n, nr, nh) in sorted(self.cells.items()) if n or nr or nh]
         for start in range(0, len(cells), _CHUNK // 6):  # six parameters a row, under SQLite's cap
@@ -109,7 +111,8 @@ def recount(conn: sa.Connection) -> None:
     conn.execute(sa.delete(label_counts))
     conn.execute(sa.delete(reading_counts))
     conn.execute(sa.insert(label_counts).from_select(
-        ["label", "n"], sa.select(drawings.c.label, sa.func.count()).group_by(drawings.c.label)))
+        ["label", "n", "id_sum"],
+        sa.select(drawings.c.label, sa.func.count(), sa.func.sum(drawings.c.id)).group_by(drawings.c.label)))
     d, r = drawings.c, readings.c
     conn.execute(sa.insert(reading_counts).from_select(
         ["model", "label", "predicted", "n", "naive_read", "naive_right"],

@@ -53,7 +53,7 @@ def add(db: Store, *, image: np.ndarray, canvas_png: bytes, probs: np.ndarray, l
                flagged=flagged, squeezed=squeezed, naive_probs=naive_probs, created=created)
     with _transaction(db, writes=True) as conn:
         drawing_id = _insert(conn, *row)
-        _count_new(conn, [row])
+        _count_new(conn, [row], [drawing_id])
         return drawing_id
 
 
@@ -66,7 +66,7 @@ def add_many(db: Store, rows: Sequence[dict]) -> list[int]:
     checked = [_row(**row) for row in rows]  # every row checked before any is written
     with _transaction(db, writes=True) as conn:
         ids = [_insert(conn, *row) for row in checked]
-        _count_new(conn, checked)
+        _count_new(conn, checked, ids)
         return ids
 
 
@@ -92,11 +92,11 @@ def _insert(conn, drawing: dict, reading: dict) -> int:
     return int(drawing_id)
 
 
-def _count_new(conn, rows: list[tuple[dict, dict]]) -> None:
-    """Add newly inserted drawings and their readings (`_row`'s pairs) to the running totals."""
+def _count_new(conn, rows: list[tuple[dict, dict]], ids: list[int]) -> None:
+    """Add newly inserted drawings ``ids`` and their readings (`_row`'s pairs) to the running totals."""
     deltas = totals.Deltas()
-    for drawing, reading in rows:
-        deltas.drawing(drawing["label"])
+    for (drawing, reading), drawing_id in zip(rows, ids, strict=True):
+        deltas.drawing(drawing["label"], drawing_id)
         deltas.reading(reading["model"], drawing["label"], reading["predicted"], reading["naive_predicted"])
     deltas.apply(conn)
 
@@ -117,8 +117,8 @@ def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> b
             conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(label=label))
             conn.execute(sa.update(readings).where(readings.c.drawing_id == int(drawing_id)).values(label=label))
             deltas = totals.Deltas()
-            deltas.drawing(old[int(drawing_id)], -1)
-            deltas.drawing(label)
+            deltas.drawing(old[int(drawing_id)], drawing_id, -1)
+            deltas.drawing(label, drawing_id)
             deltas.readings_of(conn, old, -1, moved_to=label)
             deltas.apply(conn)
         return True
@@ -135,8 +135,8 @@ def _delete(conn, label_of: dict[int, int]) -> int:
     """Delete the drawings ``label_of`` holds (locked by the caller), their readings with them; return how many."""
     deltas = totals.Deltas()
     deltas.readings_of(conn, label_of, -1)  # before the foreign key deletes them
-    for label in label_of.values():
-        deltas.drawing(label, -1)
+    for drawing_id, label in label_of.items():
+        deltas.drawing(label, drawing_id, -1)
     ids = sorted(label_of)
     for start in range(0, len(ids), _CHUNK):
         conn.execute(sa.delete(drawings).where(drawings.c.id.in_(ids[start:start + _CHUNK])))
