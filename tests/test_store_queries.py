@@ -268,7 +268,7 @@ def test_the_whole_store_s_fingerprint_costs_the_same_at_any_size(tmp_path):
         db = store.connect(tmp_path / f"{n}.sqlite")
         fill(db, n)
         newest = store.since(db, 0)[-1][0]
-        steps.append(vm_steps(db, lambda: store.fingerprint(db, 0, newest - 5)))
+        steps.append(vm_steps(db, lambda db=db, upto=newest - 5: store.fingerprint(db, 0, upto)))
         assert store.fingerprint(db, 0, newest - 5) == (
             n - 5, sum(i * (label + 1) for i, _, label, *_ in store.since(db, 0) if i <= newest - 5))
         db.close()
