@@ -51,7 +51,7 @@ def totals_drift(url: str) -> list[str]:
 
         def answers() -> dict:
             with db.engine.connect() as conn:  # the fingerprint of every drawing: from the totals' sums of ids
-                newest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(store.drawings.c.id), 0))).scalar_one()
+                newest = store.base._newest_id(conn)
             out = {"every drawing's fingerprint": store.fingerprint(db, 0, newest)}
             for model in models:
                 s = store.summary(db, model)

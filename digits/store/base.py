@@ -342,6 +342,11 @@ def _image(blob: bytes | None) -> np.ndarray | None:
     return None if blob is None else np.frombuffer(blob, np.float32).reshape(IMAGE_SHAPE)
 
 
+def _newest_id(conn: sa.Connection) -> int:
+    """The id of the newest drawing stored (0 when none is)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(drawings.c.id), 0))).scalar_one())
+
+
 def _insert(db: Store | sa.Connection, table: sa.Table):
     """INSERT in the database's own dialect, for its ON CONFLICT clauses (rows already there)."""
     return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(table)

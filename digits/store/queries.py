@@ -19,11 +19,11 @@ from digits.store.base import (
     _guarded,
     _image,
     _insert,
+    _newest_id,
     _transaction,
     _where,
     _with_reading,
     drawings,
-    label_counts,
     readings,
 )
 from digits.store.files import decode_canvas
@@ -275,21 +275,17 @@ def fingerprint(db: Store, after_id: int, upto_id: int) -> tuple[int, int]:
     few seconds: that costs the same at any size.
     """
     d = drawings.c
+    summed = sa.func.coalesce(sa.func.sum(d.id * (d.label + 1)), 0)
     with _transaction(db) as conn:
-        newest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(d.id), 0))).scalar_one()
-        if after_id + max(newest - upto_id, 0) < upto_id - after_id:
+        if after_id + max(_newest_id(conn) - upto_id, 0) < upto_id - after_id:
             outside = sa.or_(d.id <= after_id, d.id > upto_id)
-            lc = label_counts.c
             count, check = conn.execute(sa.select(
-                sa.select(sa.func.coalesce(sa.func.sum(lc.n), 0)).scalar_subquery()
-                - sa.select(sa.func.count()).where(outside).scalar_subquery(),
-                sa.select(sa.func.coalesce(sa.func.sum(lc.id_sum * (lc.label + 1)), 0)).scalar_subquery()
-                - sa.select(sa.func.coalesce(sa.func.sum(d.id * (d.label + 1)), 0)).where(outside).scalar_subquery(),
+                totals.STORED.scalar_subquery() - sa.select(sa.func.count()).where(outside).scalar_subquery(),
+                totals.STORED_CHECK.scalar_subquery() - sa.select(summed).where(outside).scalar_subquery(),
             )).one()
         else:
             ident = d.id + 0 if db.engine.dialect.name == "sqlite" and upto_id - after_id > _WIDE_RANGE else d.id
-            count, check = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(d.id * (d.label + 1)), 0))
-                                        .where(ident > after_id, ident <= upto_id)).one()
+            count, check = conn.execute(sa.select(sa.func.count(), summed).where(ident > after_id, ident <= upto_id)).one()
     return int(count), int(check)
 
 

@@ -122,9 +122,14 @@ def recount(conn: sa.Connection) -> None:
         .group_by(r.model, d.label, r.predicted)))
 
 
+# How many drawings are stored, and the sum of id x (label + 1) over them (`digits.store.fingerprint`).
+STORED = sa.select(sa.func.coalesce(sa.func.sum(label_counts.c.n), 0))
+STORED_CHECK = sa.select(sa.func.coalesce(sa.func.sum(label_counts.c.id_sum * (label_counts.c.label + 1)), 0))
+
+
 def stored(conn: sa.Connection) -> int:
     """How many drawings are stored."""
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(label_counts.c.n), 0))).scalar_one())
+    return int(conn.execute(STORED).scalar_one())
 
 
 def cells(conn: sa.Connection, model: str) -> list[tuple[int, int, int, int, int]]:

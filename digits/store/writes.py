@@ -19,6 +19,7 @@ from digits.store.base import (
     _array,
     _check_label,
     _guarded,
+    _newest_id,
     _transaction,
     _where,
     drawings,
@@ -176,7 +177,7 @@ class Lesson:
 def start_lesson(db: Store) -> Lesson:
     """Begin a new lesson now: the drawings labelled from here on are its own (nothing is deleted)."""
     with _transaction(db, writes=True) as conn:
-        after_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(drawings.c.id), 0))).scalar_one()
+        after_id = _newest_id(conn)
         started = time.time()
         lesson_id = conn.execute(lessons.insert().values(started=started, after_id=after_id)).inserted_primary_key[0]
     return Lesson(int(lesson_id), started, int(after_id))
