@@ -1,6 +1,7 @@
 """The Class page's running totals: updated from the drawings added since the last refresh.
 
-They are recounted only when a drawing already counted was relabelled or
+A tally starts from the store's counts (`from_answers`, `digits.store.answers_since`)
+and is counted again from them only when a drawing already counted was relabelled or
 deleted, which `Tally.fingerprint` against `digits.store.fingerprint` tells.
 """
 
@@ -81,4 +82,30 @@ def add_rows(tally: Tally, rows: list[tuple[int, str, int, int, bool | None]]) -
                 tally.mistakes.insert(0, (drawing_id, label, predicted))
         tally.last_id = drawing_id
     del tally.mistakes[LATEST:]
+    return tally
+
+
+def from_answers(lesson: int | None, answers) -> Tally:
+    """A tally of everything `digits.store.answers_since` counted (a `digits.store.Answers`).
+
+    >>> from types import SimpleNamespace
+    >>> counted = SimpleNamespace(last_id=5, counts=[(4, 9, True, 1, 2), (7, 7, False, 1, 1), (NOT_A_DIGIT, 0, True, 1, 3),
+    ...                                              (NOT_A_DIGIT, 8, False, 1, 4), (1, 1, False, 1, 5)],
+    ...                           sessions=["a", "b", "c"], mistakes=[(2, 4, 9)])
+    >>> t = from_answers(None, counted)
+    >>> t.drawings, t.digits, t.right, t.not_digits, t.caught, t.false_alarms, len(t.sessions), t.last_id
+    (5, 3, 2, 2, 1, 1, 3, 5)
+    >>> t.fingerprint(), t.mistakes  # as add_rows counts the same five drawings (its doctest)
+    ((5, 105), [(2, 4, 9)])
+    """
+    tally = Tally(lesson=lesson, last_id=answers.last_id, sessions=set(answers.sessions),
+                  mistakes=list(answers.mistakes[:LATEST]))
+    for label, predicted, flagged, n, id_sum in answers.counts:
+        tally.check += id_sum * (label + 1)
+        if label == NOT_A_DIGIT:
+            tally.not_digits += n
+            tally.caught += n * bool(flagged)
+        else:
+            tally.confusion[label, predicted] += n
+            tally.false_alarms += n * bool(flagged)
     return tally

@@ -28,8 +28,8 @@ def live() -> None:
     counted = st.session_state.get("tally")
     if counted is None or counted.lesson != (lesson and lesson.id) or (  # a counted drawing relabelled or deleted
             ui.or_explain(store.fingerprint, db, after, counted.last_id) != counted.fingerprint()):
-        counted = tally.Tally(lesson=lesson and lesson.id, last_id=after)
-    while True:  # only the drawings added since the last refresh; a projector's first one catches up
+        counted = tally.from_answers(lesson and lesson.id, ui.or_explain(store.answers_since, db, after))
+    while True:  # only the drawings added since the last refresh (or since the count above)
         rows = ui.or_explain(store.since, db, counted.last_id, limit=5000)
         tally.add_rows(counted, rows)
         if len(rows) < 5000:

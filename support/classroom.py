@@ -52,7 +52,8 @@ def totals_drift(url: str) -> list[str]:
         def answers() -> dict:
             with db.engine.connect() as conn:  # the fingerprint of every drawing: from the totals' sums of ids
                 newest = store.base._newest_id(conn)
-            out = {"every drawing's fingerprint": store.fingerprint(db, 0, newest)}
+            out = {"every drawing's fingerprint": store.fingerprint(db, 0, newest),
+                   "the Class page's whole term": store.answers_since(db, 0).counts}
             for model in models:
                 s = store.summary(db, model)
                 out[model] = (s.drawings, s.not_digits, s.naive_read, s.naive_right, s.confusion.tolist(),

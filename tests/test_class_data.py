@@ -205,13 +205,15 @@ def test_a_class_of_only_drawings_that_are_not_digits(db):
 
 def test_the_class_tally_reads_only_the_drawings_added_since_its_last_refresh(db, monkeypatch):
     first = [add(db, 1, read=1) for _ in range(3)]
-    asked = []
-    since = store.since
+    asked, counted = [], []
+    since, answers_since = store.since, store.answers_since
     monkeypatch.setattr(store, "since", lambda db, after_id, **kw: asked.append(after_id) or since(db, after_id, **kw))
+    monkeypatch.setattr(store, "answers_since", lambda db, after_id: counted.append(after_id) or answers_since(db, after_id))
     projector = run_page("classroom")
     newer = add(db, 2, read=2)
     projector.run()
-    assert asked == [0, first[-1]]  # the second refresh asked only for what came after
+    assert counted == [0]  # the first visit counted the term from the store's counts, once
+    assert asked == [first[-1], first[-1]]  # then each refresh asked only for what came after
     assert projector.metric[0].value == "4" and newer > first[-1]
 
 

@@ -123,7 +123,7 @@ def test_a_version_1_sqlite_file_is_migrated_in_place(tmp_path):
     assert new_id == 7 and store.summary(db, "strong").naive_read == 1
     assert store.relabel(db, 1, config.NOT_A_DIGIT, session=None)  # the new label, on a migrated drawing
     with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 5
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 6
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
     db.close()
     assert store.load(store.connect(path)).ids.tolist() == [1, 2, 3, 4, 5, 6, 7]  # opening again changes nothing
@@ -183,7 +183,7 @@ def test_a_version_2_database_is_migrated_keeping_every_row_id_reading_and_lesso
     assert table_rows(db, "readings") == 6 + 3 - 2 + 1  # the foreign key still deletes a drawing's readings
     with db.engine.connect() as conn:
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
-        assert store.base._version(conn) == store.SCHEMA_VERSION == 5
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 6
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # the database's own CHECK: 0 to 10
         conn.execute(sa.update(store.drawings).where(store.drawings.c.id == 2).values(label=config.NOT_A_DIGIT + 1))
     db.close()
@@ -244,7 +244,7 @@ def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database
     store.save_readings(db, "other", ids[:5], EYE[[1] * 5])
     before = store.summary(db, "strong"), store.summary(db, "other")
     db.close()
-    back_to(database_url, 3, "DROP TABLE label_counts", "DROP TABLE reading_counts", "DROP INDEX readings_cell",
+    back_to(database_url, 3, "DROP TABLE drawing_counts", "DROP TABLE reading_counts", "DROP INDEX readings_cell",
             "ALTER TABLE readings DROP COLUMN label")  # as version 3 left it: no totals, no label in readings
 
     db = store.connect(database_url)
@@ -266,18 +266,31 @@ def test_a_version_3_database_gets_running_totals_counted_from_its_rows(database
     db.close()
 
 
-def test_a_version_4_database_gets_the_sums_of_ids_its_whole_store_fingerprint_needs(database_url):
+@pytest.mark.parametrize("version, sums", [(4, ""), (5, ", id_sum BIGINT NOT NULL")])
+def test_a_version_4_or_5_database_gets_its_totals_per_label_and_answer_counted_from_its_rows(database_url, version,
+                                                                                             sums):
+    from digits import tally
+
     db = store.connect(database_url)
-    ids = [store.add(db, **drawing(i, label=config.NOT_A_DIGIT if i == 4 else i % 10)) for i in range(9)]
+    ids = [store.add(db, **drawing(i, label=config.NOT_A_DIGIT if i == 4 else i % 10, probs=EYE[i % 4],
+                                   flagged=None if i == 1 else i % 3 == 0)) for i in range(9)]
     store.delete(db, [ids[2]], session=None)
     db.close()
-    back_to(database_url, 4, "ALTER TABLE label_counts DROP COLUMN id_sum")  # as version 4 left it
+    back_to(database_url, version, "DROP TABLE drawing_counts",  # as that version left it: totals per label only
+            f"CREATE TABLE label_counts (label INTEGER PRIMARY KEY, n BIGINT NOT NULL{sums})",
+            f"INSERT INTO label_counts SELECT label, COUNT(*){', SUM(id)' if sums else ''} FROM drawings GROUP BY label")
 
     db = store.connect(database_url)
     kept = [(i, config.NOT_A_DIGIT if k == 4 else k % 10) for k, i in enumerate(ids) if k != 2]
     assert store.fingerprint(db, 0, ids[-2]) == (7, sum(i * (label + 1) for i, label in kept[:-1]))
-    store.relabel(db, ids[0], 5, session=None)  # the sums move with every write after the migration too
+    store.relabel(db, ids[0], 5, session=None)  # the totals move with every write after the migration too
     assert store.fingerprint(db, 0, ids[-1]) == (8, sum(i * (label + 1) for i, label in kept) + ids[0] * 5)
+    counted = tally.from_answers(None, store.answers_since(db, 0))  # from the totals: no lesson
+    by_rows = tally.add_rows(tally.Tally(lesson=None, last_id=0), store.since(db, 0))
+    assert (counted.confusion.tolist(), counted.caught, counted.false_alarms, counted.fingerprint()) == (
+        by_rows.confusion.tolist(), by_rows.caught, by_rows.false_alarms, by_rows.fingerprint())
+    assert counted.false_alarms == 3 and counted.caught == 0  # drawings 0, 3, 6 flagged; 1 not known; 4 not
     with db.engine.connect() as conn:
-        assert store.base._version(conn) == store.SCHEMA_VERSION == 5
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 6
+        assert not sa.inspect(conn).has_table("label_counts")
     db.close()

@@ -146,11 +146,17 @@ def test_the_load_benchmark_s_check_finds_totals_that_drifted(database_url):
                      .values(n=store.reading_counts.c.n + 1))
     assert [line.split(":")[0] for line in totals_drift(database_url)] == ["running totals for strong"]
     assert totals_drift(database_url) == []  # counted again
+    counts = store.drawing_counts.c
     with db.engine.begin() as conn:  # an older server's add: a drawing counted, its id not summed
-        conn.execute(sa.update(store.label_counts).where(store.label_counts.c.label == 2)
-                     .values(id_sum=store.label_counts.c.id_sum - 7))
+        conn.execute(sa.update(store.drawing_counts).where(counts.label == 2).values(id_sum=counts.id_sum - 7))
     assert [line.split(":")[0] for line in totals_drift(database_url)] == [
-        "running totals for every drawing's fingerprint"]
+        "running totals for every drawing's fingerprint", "running totals for the Class page's whole term"]
+    assert totals_drift(database_url) == []
+    with db.engine.begin() as conn:  # a drawing counted under another answer: the fingerprint cannot tell
+        conn.execute(sa.update(store.drawing_counts).where(counts.label == 2)
+                     .values(predicted=(counts.predicted + 1) % 10))
+    assert [line.split(":")[0] for line in totals_drift(database_url)] == [
+        "running totals for the Class page's whole term"]
     assert totals_drift(database_url) == []
     db.close()
 

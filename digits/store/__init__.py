@@ -27,8 +27,8 @@ from digits.store.base import (  # noqa: F401
     Store,
     StoreError,
     connect,
+    drawing_counts,
     drawings,
-    label_counts,
     lessons,
     metadata,
     reading_counts,
@@ -42,10 +42,12 @@ from digits.store.files import (  # noqa: F401
     load,
 )
 from digits.store.queries import (  # noqa: F401
+    Answers,
     Batch,
     Page,
     Row,
     Summary,
+    answers_since,
     canvases,
     count_unread,
     fingerprint,

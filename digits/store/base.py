@@ -15,9 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from digits import config
 
-SCHEMA_VERSION = 5  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
+SCHEMA_VERSION = 6  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
 #                    3: + the label NOT_A_DIGIT, and flagged; 4: + running totals (label_counts,
-#                    reading_counts), and each reading's copy of its drawing's label; 5: + label_counts.id_sum
+#                    reading_counts), and each reading's copy of its drawing's label; 5: + label_counts.id_sum;
+#                    6: drawing_counts (per label, answer and flag) in place of label_counts
 IMAGE_SHAPE = (config.IMAGE_SIZE, config.IMAGE_SIZE)
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite's rowid alias must be spelled INTEGER
 _CHUNK = 500  # ids per IN (...) list: SQLite caps the parameters of one statement
@@ -75,11 +76,15 @@ lessons = sa.Table(
 )
 # Running totals of the whole store, changed by every write in its own transaction (`digits.store.totals`):
 # the whole class's summary and a model's unread count then read at most 121 rows, not every drawing.
-label_counts = sa.Table(
-    "label_counts", metadata,
+# Drawings per label and what the reader answered when they were labelled (version 6; versions 4 and 5 kept
+# label_counts, per label only): the Class page's whole-term tally, not only its fingerprint, without a scan.
+drawing_counts = sa.Table(
+    "drawing_counts", metadata,
     sa.Column("label", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("n", sa.BigInteger, nullable=False),  # drawings stored with this label
-    # The sum of their ids (version 5): with n, the whole store's `digits.store.fingerprint` without a scan.
+    sa.Column("predicted", sa.Integer, primary_key=True, autoincrement=False),  # drawings.predicted
+    sa.Column("flagged", sa.Boolean, primary_key=True),  # drawings.flagged; not known (NULL) counts as False
+    sa.Column("n", sa.BigInteger, nullable=False),  # drawings stored so labelled, so read
+    # The sum of their ids: with n, the whole store's `digits.store.fingerprint` without a scan.
     sa.Column("id_sum", sa.BigInteger, nullable=False),
 )
 reading_counts = sa.Table(
@@ -226,11 +231,11 @@ def _rebuild_drawings(conn: sa.Connection) -> None:
 
 
 def _migrate(conn: sa.Connection, version: int) -> bool:
-    """Create the tables (version 0) or bring a version 1 to 4 database to this version, in one transaction.
+    """Create the tables (version 0) or bring a version 1 to 5 database to this version, in one transaction.
 
     Drawings stored before version 3 keep ``flagged`` NULL: whether the reader
     flagged them was not kept, and false would claim it said "a digit". The
-    running totals and the readings' labels (versions 4, 5) are taken from the rows. Returns whether the
+    running totals and the readings' labels (versions 4 to 6) are taken from the rows. Returns whether the
     drawings table was rebuilt (SQLite): then the old table's pages are free,
     for a VACUUM once the transaction is committed.
     """
@@ -247,8 +252,8 @@ def _migrate(conn: sa.Connection, version: int) -> bool:
         conn.exec_driver_sql("ALTER TABLE drawings ADD COLUMN flagged BOOLEAN")
     if version and conn.dialect.name == "postgresql":
         conn.execute(sa.schema.SetTableComment(drawings))
-    if version == 4:  # the totals' id sums: counted below, with the rest
-        conn.exec_driver_sql("ALTER TABLE label_counts ADD COLUMN id_sum BIGINT NOT NULL DEFAULT 0")
+    if version in (4, 5):  # their totals per label only: drawing_counts replaces them, counted below
+        conn.exec_driver_sql("DROP TABLE label_counts")
     if version in (2, 3):  # readings came in version 2, without their drawing's label
         conn.exec_driver_sql("ALTER TABLE readings ADD COLUMN label INTEGER")
     metadata.create_all(conn)  # the tables a version lacks, not new indexes on tables it has
@@ -298,7 +303,7 @@ def connect(url: str | Path | None = None) -> Store:
                     if conn.dialect.name == "postgresql":  # servers starting together create the tables once
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(6461676974)"))
                     version = _version(conn)  # again, now that no one else can be migrating
-                    if version not in (0, 1, 2, 3, 4, SCHEMA_VERSION):
+                    if version not in (0, 1, 2, 3, 4, 5, SCHEMA_VERSION):
                         raise StoreError(f"{where} has schema version {version}; "
                                          f"this app reads version {SCHEMA_VERSION}")
                     rebuilt = version != SCHEMA_VERSION and _migrate(conn, version)

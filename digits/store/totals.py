@@ -1,8 +1,9 @@
-"""The store's running totals: drawings per label (and the sum of their ids), and readings per (model, label, reading).
+"""The store's running totals: drawings per (label, answer, flag) with the sum of their ids, and readings per
+(model, label, reading).
 
 Every write changes them in its own transaction, from the rows it changed, so
 that the whole class's summary and a model's unread count read at most 121 rows
-at any size. `recount` rebuilds them from the rows themselves (schema migration,
+at any size, and the Class page's whole-term tally at most 220. `recount` rebuilds them from the rows themselves (schema migration,
 bulk loads that bypass the writes).
 
 Kept exact under several app servers: a write locks the drawings it counts
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from digits.store.base import (
     _CHUNK,
     _insert,
+    drawing_counts,
     drawings,
-    label_counts,
     reading_counts,
     readings,
 )
@@ -32,11 +34,13 @@ class Deltas:
     """What one write adds to (sign +1) or takes from (sign -1) the totals, applied at the end of its transaction."""
 
     def __init__(self) -> None:
-        self.labels: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])  # label -> [drawings, sum of ids]
+        # (label, predicted, flagged) -> [drawings, sum of ids]
+        self.answers: defaultdict[tuple[int, int, bool], list[int]] = defaultdict(lambda: [0, 0])
         self.cells: defaultdict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
 
-    def drawing(self, label: int, drawing_id: int, sign: int = 1) -> None:
-        counts = self.labels[int(label)]
+    def drawing(self, label: int, drawing_id: int, answer: Answer, sign: int = 1) -> None:
+        """Count drawing ``drawing_id`` under ``label``, with what the reader answered when it was labelled."""
+        counts = self.answers[int(label), int(answer.predicted), bool(answer.flagged)]
         counts[0] += sign
         counts[1] += sign * int(drawing_id)
 
@@ -63,11 +67,13 @@ class Deltas:
                     self.reading(model, moved_to, predicted, naive, -sign)
 
     def apply(self, conn: sa.Connection) -> None:
-        labels = [dict(label=k, n=n, id_sum=ids) for k, (n, ids) in sorted(self.labels.items()) if n or ids]
-        if labels:
-            statement = _insert(conn, label_counts).values(labels)
+        answers = [dict(label=k, predicted=p, flagged=f, n=n, id_sum=ids)
+                   for (k, p, f), (n, ids) in sorted(self.answers.items()) if n or ids]
+        if answers:
+            statement = _insert(conn, drawing_counts).values(answers)
             conn.execute(statement.on_conflict_do_update(
-                index_elements=["label"], set_={c: label_counts.c[c] + statement.excluded[c] for c in ("n", "id_sum")}))
+                index_elements=["label", "predicted", "flagged"],
+                set_={c: drawing_counts.c[c] + statement.excluded[c] for c in ("n", "id_sum")}))
         cells = [dict(model=m, label=lab, predicted=p, n=n, naive_read=nr, naive_right=nh)
                  for (m, lab, p), (n, nr, nh) in sorted(self.cells.items()) if n or nr or nh]
         for start in range(0, len(cells), _CHUNK // 6):  # six parameters a row, under SQLite's cap
@@ -77,9 +83,17 @@ class Deltas:
                 set_={c: reading_counts.c[c] + statement.excluded[c] for c in ("n", "naive_read", "naive_right")}))
 
 
-def locked_labels(conn: sa.Connection, ids: Iterable[int] | None, where: list | None = None, *,
-                  share: bool = False) -> dict[int, int]:
-    """The labels of drawings ``ids`` still stored (and matching ``where``), each row locked until the transaction ends.
+class Answer(NamedTuple):
+    """What the reader answered for a drawing when it was labelled (drawings.predicted, drawings.flagged)."""
+
+    predicted: int
+    flagged: bool | None  # as not a digit; None: not known, counted as not flagged
+
+
+def locked_drawings(conn: sa.Connection, ids: Iterable[int] | None, where: list | None = None, *,
+                    share: bool = False) -> dict[int, tuple[int, Answer]]:
+    """The label and `Answer` of drawings ``ids`` still stored (and matching ``where``), each row locked until the
+    transaction ends.
 
     ``ids`` None: every drawing matching ``where``. ``share``: a lock that lets
     other readers lock too, and keeps out only a relabel or delete of those rows
@@ -90,12 +104,19 @@ def locked_labels(conn: sa.Connection, ids: Iterable[int] | None, where: list | 
     else:
         ids = sorted(int(i) for i in ids)
         chunks = [[drawings.c.id.in_(ids[start:start + _CHUNK])] for start in range(0, len(ids), _CHUNK)]
-    found: dict[int, int] = {}
+    found: dict[int, tuple[int, Answer]] = {}
+    d = drawings.c
     for chunk in chunks:
-        query = (sa.select(drawings.c.id, drawings.c.label).where(*chunk, *(where or []))
-                 .order_by(drawings.c.id).with_for_update(read=share))
-        found.update((int(i), int(label)) for i, label in conn.execute(query))
+        query = (sa.select(d.id, d.label, d.predicted, d.flagged).where(*chunk, *(where or []))
+                 .order_by(d.id).with_for_update(read=share))
+        found.update((int(i), (int(label), Answer(int(p), f))) for i, label, p, f in conn.execute(query))
     return found
+
+
+def locked_labels(conn: sa.Connection, ids: Iterable[int] | None, where: list | None = None, *,
+                  share: bool = False) -> dict[int, int]:
+    """The labels of drawings ``ids`` still stored (and matching ``where``), locked as `locked_drawings` locks them."""
+    return {i: label for i, (label, _) in locked_drawings(conn, ids, where, share=share).items()}
 
 
 def recount(conn: sa.Connection) -> None:
@@ -108,12 +129,13 @@ def recount(conn: sa.Connection) -> None:
     label = sa.select(drawings.c.label).where(drawings.c.id == readings.c.drawing_id).scalar_subquery()
     conn.execute(sa.update(readings).where(sa.or_(readings.c.label.is_(None), readings.c.label != label))
                  .values(label=label))
-    conn.execute(sa.delete(label_counts))
+    conn.execute(sa.delete(drawing_counts))
     conn.execute(sa.delete(reading_counts))
-    conn.execute(sa.insert(label_counts).from_select(
-        ["label", "n", "id_sum"],
-        sa.select(drawings.c.label, sa.func.count(), sa.func.sum(drawings.c.id)).group_by(drawings.c.label)))
     d, r = drawings.c, readings.c
+    flagged = sa.func.coalesce(d.flagged, False)
+    conn.execute(sa.insert(drawing_counts).from_select(
+        ["label", "predicted", "flagged", "n", "id_sum"],
+        sa.select(d.label, d.predicted, flagged, sa.func.count(), sa.func.sum(d.id)).group_by(d.label, d.predicted, flagged)))
     conn.execute(sa.insert(reading_counts).from_select(
         ["model", "label", "predicted", "n", "naive_read", "naive_right"],
         sa.select(r.model, d.label, r.predicted, sa.func.count(), sa.func.count(r.naive_predicted),
@@ -123,8 +145,8 @@ def recount(conn: sa.Connection) -> None:
 
 
 # How many drawings are stored, and the sum of id x (label + 1) over them (`digits.store.fingerprint`).
-STORED = sa.select(sa.func.coalesce(sa.func.sum(label_counts.c.n), 0))
-STORED_CHECK = sa.select(sa.func.coalesce(sa.func.sum(label_counts.c.id_sum * (label_counts.c.label + 1)), 0))
+STORED = sa.select(sa.func.coalesce(sa.func.sum(drawing_counts.c.n), 0))
+STORED_CHECK = sa.select(sa.func.coalesce(sa.func.sum(drawing_counts.c.id_sum * (drawing_counts.c.label + 1)), 0))
 
 
 def stored(conn: sa.Connection) -> int:
@@ -137,3 +159,10 @@ def cells(conn: sa.Connection, model: str) -> list[tuple[int, int, int, int, int
     c = reading_counts.c
     return [tuple(row) for row in conn.execute(
         sa.select(c.label, c.predicted, c.n, c.naive_read, c.naive_right).where(c.model == model, c.n > 0))]
+
+
+def answers(conn: sa.Connection) -> list[tuple[int, int, bool, int, int]]:
+    """The whole store's (label, predicted, flagged, drawings, sum of their ids) where any is counted."""
+    c = drawing_counts.c
+    return [(int(label), int(p), bool(f), int(n), int(ids)) for label, p, f, n, ids in conn.execute(
+        sa.select(c.label, c.predicted, c.flagged, c.n, c.id_sum).where(c.n > 0))]

@@ -22,8 +22,8 @@ from digits.store.base import (
     _newest_id,
     _transaction,
     _where,
+    drawing_counts,
     drawings,
-    label_counts,
     lessons,
     reading_counts,
     readings,
@@ -97,7 +97,7 @@ def _count_new(conn, rows: list[tuple[dict, dict]], ids: list[int]) -> None:
     """Add newly inserted drawings ``ids`` and their readings (`_row`'s pairs) to the running totals."""
     deltas = totals.Deltas()
     for (drawing, reading), drawing_id in zip(rows, ids, strict=True):
-        deltas.drawing(drawing["label"], drawing_id)
+        deltas.drawing(drawing["label"], drawing_id, totals.Answer(drawing["predicted"], drawing["flagged"]))
         deltas.reading(reading["model"], drawing["label"], reading["predicted"], reading["naive_predicted"])
     deltas.apply(conn)
 
@@ -111,16 +111,17 @@ def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> b
     """
     label = _check_label(label)
     with _transaction(db, writes=True) as conn:
-        old = totals.locked_labels(conn, [drawing_id], _where(Scope(session=session)))
-        if not old:
+        found = totals.locked_drawings(conn, [drawing_id], _where(Scope(session=session)))
+        if not found:
             return False
-        if old[int(drawing_id)] != label:
+        old, answer = found[int(drawing_id)]
+        if old != label:
             conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(label=label))
             conn.execute(sa.update(readings).where(readings.c.drawing_id == int(drawing_id)).values(label=label))
             deltas = totals.Deltas()
-            deltas.drawing(old[int(drawing_id)], drawing_id, -1)
-            deltas.drawing(label, drawing_id)
-            deltas.readings_of(conn, old, -1, moved_to=label)
+            deltas.drawing(old, drawing_id, answer, -1)
+            deltas.drawing(label, drawing_id, answer)
+            deltas.readings_of(conn, {int(drawing_id): old}, -1, moved_to=label)
             deltas.apply(conn)
         return True
 
@@ -129,16 +130,16 @@ def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> b
 def delete(db: Store, ids: Sequence[int], *, session: str | None) -> int:
     """Delete drawings ``ids`` (of ``session`` only, whatever ids are asked); return how many went."""
     with _transaction(db, writes=True) as conn:
-        return _delete(conn, totals.locked_labels(conn, ids, _where(Scope(session=session))))
+        return _delete(conn, totals.locked_drawings(conn, ids, _where(Scope(session=session))))
 
 
-def _delete(conn, label_of: dict[int, int]) -> int:
-    """Delete the drawings ``label_of`` holds (locked by the caller), their readings with them; return how many."""
+def _delete(conn, found: dict[int, tuple[int, totals.Answer]]) -> int:
+    """Delete the drawings ``found`` holds (`totals.locked_drawings`), their readings with them; return how many."""
     deltas = totals.Deltas()
-    deltas.readings_of(conn, label_of, -1)  # before the foreign key deletes them
-    for drawing_id, label in label_of.items():
-        deltas.drawing(label, drawing_id, -1)
-    ids = sorted(label_of)
+    deltas.readings_of(conn, {i: label for i, (label, _) in found.items()}, -1)  # before the foreign key deletes them
+    for drawing_id, (label, answer) in found.items():
+        deltas.drawing(label, drawing_id, answer, -1)
+    ids = sorted(found)
     for start in range(0, len(ids), _CHUNK):
         conn.execute(sa.delete(drawings).where(drawings.c.id.in_(ids[start:start + _CHUNK])))
     deltas.apply(conn)
@@ -150,11 +151,11 @@ def delete_all(db: Store, *, session: str | None) -> int:
     """Delete every drawing of ``session``, or every drawing at all when None; return how many went."""
     with _transaction(db, writes=True) as conn:
         if session is not None:  # one student's: counted out row by row, as `delete`
-            return _delete(conn, totals.locked_labels(conn, None, _where(Scope(session=session))))
+            return _delete(conn, totals.locked_drawings(conn, None, _where(Scope(session=session))))
         if conn.dialect.name == "postgresql":  # no drawing may be added between the delete and the zeroing
             conn.exec_driver_sql("LOCK TABLE drawings IN SHARE ROW EXCLUSIVE MODE")
         gone = conn.execute(sa.delete(drawings)).rowcount
-        conn.execute(sa.delete(label_counts))
+        conn.execute(sa.delete(drawing_counts))
         conn.execute(sa.delete(reading_counts))
         return gone
 
