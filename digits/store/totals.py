@@ -3,8 +3,9 @@
 
 Every write changes them in its own transaction, from the rows it changed, so
 that the whole class's summary and a model's unread count read at most 121 rows
-at any size, and the Class page's whole-term tally at most 220. `recount` rebuilds them from the rows themselves (schema migration,
-bulk loads that bypass the writes).
+at any size, and the Class page's count of a whole term at most 220. `recount`
+rebuilds them from the rows themselves (schema migration, bulk loads that bypass
+the writes).
 
 Kept exact under several app servers: a write locks the drawings it counts
 before it counts them (PostgreSQL ``FOR UPDATE``/``FOR SHARE``; SQLite lets one
