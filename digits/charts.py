@@ -201,7 +201,9 @@ def class_counts(train: list[int], test: list[int]) -> go.Figure:
 def digit_counts(counts, title: str) -> go.Figure:
     """How many of each digit, as bars."""
     labels = [str(c) for c in range(NUM_CLASSES)]
-    fig = go.Figure(go.Bar(x=labels, y=list(counts), marker_color=ACCENT, text=list(counts), textposition="outside"))
+    counts = [int(c) for c in counts]
+    fig = go.Figure(go.Bar(x=labels, y=counts, marker_color=ACCENT, text=[f"{c:,}" for c in counts],
+                           textposition="outside"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat=",d", rangemode="tozero")  # whole drawings only
     return _layout(fig, title, "digit", "drawings", height=320)

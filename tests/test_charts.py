@@ -108,3 +108,9 @@ def test_html_probability_bars_are_as_tall_as_their_probability_and_mark_the_top
     heights = [float(h) for h in re.findall(r"height:([0-9.]+)px;background", html)]
     assert heights == [1.0] * 3 + [150.0] + [1.0] * 4 + [50.0, 1.0]  # an empty class keeps a 1 px stub
     assert html.count(charts.ACCENT) == 1 and "75%" in html and "3: 75%, 4: 0%" in html
+
+
+def test_digit_counts_label_each_bar_with_its_count_in_thousands():
+    fig = charts.digit_counts(np.array([9607, 3, 0, 12, 1000, 5, 6, 7, 8, 10_250]), "Drawings of each digit")
+    assert list(fig.data[0].y) == [9607, 3, 0, 12, 1000, 5, 6, 7, 8, 10250]
+    assert list(fig.data[0].text) == ["9,607", "3", "0", "12", "1,000", "5", "6", "7", "8", "10,250"]

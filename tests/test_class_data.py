@@ -1,5 +1,6 @@
 """My drawings and Class over a real store: aggregates, pages of drawings, and the teacher in charge."""
 
+import re
 import time
 
 import numpy as np
@@ -66,7 +67,8 @@ def test_my_drawings_and_class_count_what_was_labelled(db):
     assert "None of these drawings has a stored canvas" in at.info[0].value
     at = run_page("classroom")
     assert not at.exception
-    assert [m.value for m in at.metric] == ["3", "67%", "1", "0", "0 of 0", "0"]
+    assert [m.value for m in at.metric] == ["3", "67%", "1", "0", "–", "0"]
+    assert at.metric[4].delta == "0 of 0"
     assert at.dataframe[0].value.iloc[0].tolist() == [7, 1, 1]
 
 
@@ -188,19 +190,38 @@ def test_the_class_counts_drawings_that_are_not_digits_apart(db):
     assert not projector.exception
     cards = {m.label: m.value for m in projector.metric}
     assert cards == {"Drawings": "4", "Read right": "50%", "Students": "3",  # right: 1 of the 2 digits
-                     "Not a digit": "2", "Caught by the network": "1 of 2", "Digits it took for none": "1"}
+                     "Not a digit": "2", "Caught by the network": "50%", "Digits it took for none": "1"}
+    assert projector.metric[4].delta == "1 of 2"
     assert projector.dataframe[0].value.values.tolist() == [[7, 1, 1]]  # the non-digits are no digit's mistake
     add(db, config.NOT_A_DIGIT, read=3, session="d", flagged=True)
     projector.run()  # a running total: only the new drawing is read, and counted apart
     cards = {m.label: m.value for m in projector.metric}
-    assert (cards["Drawings"], cards["Read right"], cards["Caught by the network"]) == ("5", "50%", "2 of 3")
+    assert (cards["Drawings"], cards["Read right"], cards["Caught by the network"]) == ("5", "50%", "67%")
+    assert projector.metric[4].delta == "2 of 3"
+
+
+def test_a_term_s_counts_are_written_for_the_back_of_the_room(db):
+    """Thousands with separators, and the share the network caught large with its counts under it: "2676 of 2959"
+    in large type overflowed its card at a term's size."""
+    from support.fill import fill
+
+    fill(db, 2500)
+    projector = run_page("classroom")
+    assert not projector.exception
+    cards = {m.label: m for m in projector.metric}
+    assert cards["Drawings"].value == "2,500" and cards["Students"].value == "63"  # fill: 40 drawings a session
+    caught, of = (int(n.replace(",", "")) for n in cards["Caught by the network"].delta.split(" of "))
+    assert cards["Caught by the network"].value == f"{caught / of:.0%}" and of == int(cards["Not a digit"].value)
+    mistakes = [img.caption for img in projector.get("image")[0].proto.imgs]  # the 12 latest, newest first
+    assert len(mistakes) == 12 and all(re.fullmatch(r"\d read as \d", c) for c in mistakes), mistakes
 
 
 def test_a_class_of_only_drawings_that_are_not_digits(db):
     add(db, config.NOT_A_DIGIT, read=4, flagged=True)
     at = run_page("classroom")
     assert not at.exception
-    assert [m.value for m in at.metric] == ["1", "–", "1", "1", "1 of 1", "0"]
+    assert [m.value for m in at.metric] == ["1", "–", "1", "1", "100%", "0"]
+    assert at.metric[4].delta == "1 of 1"
 
 
 def test_the_class_tally_reads_only_the_drawings_added_since_its_last_refresh(db, monkeypatch):
@@ -226,10 +247,10 @@ def test_the_class_tally_is_recounted_when_a_counted_drawing_is_relabelled_or_de
     assert [m.value for m in projector.metric[:3]] == ["3", "100%", "2"]
     assert store.relabel(db, ids[2], config.NOT_A_DIGIT, session=None)
     projector.run()
-    assert [m.value for m in projector.metric] == ["3", "100%", "2", "1", "0 of 1", "0"]
+    assert [m.value for m in projector.metric] == ["3", "100%", "2", "1", "0%", "0"]
     assert store.delete(db, [ids[0]], session=None) == 1
     projector.run()
-    assert [m.value for m in projector.metric] == ["2", "100%", "1", "1", "0 of 1", "0"]
+    assert [m.value for m in projector.metric] == ["2", "100%", "1", "1", "0%", "0"]
 
 
 def test_a_connections_drawings_secret_puts_the_class_in_that_database(db, tmp_path):
