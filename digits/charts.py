@@ -147,7 +147,7 @@ def confusion_heatmap(confusion: np.ndarray, rates: np.ndarray | None = None,
     # Only errors get colour: the diagonal and the empty cells stay blank.
     errors = np.where(off & (confusion > 0), shown, np.nan)
     top = np.nanmax(errors) if np.isfinite(errors).any() else 1.0
-    text = [[f"{shown[t, p]:.1%}" if rates is not None else str(confusion[t, p]) for p in range(k)] for t in range(k)]
+    text = [[f"{shown[t, p]:.1%}" if rates is not None else f"{confusion[t, p]:,}" for p in range(k)] for t in range(k)]
     labels = [str(c) for c in range(k)]
     fig = go.Figure()
     fig.add_heatmap(

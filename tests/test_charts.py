@@ -114,3 +114,11 @@ def test_digit_counts_label_each_bar_with_its_count_in_thousands():
     fig = charts.digit_counts(np.array([9607, 3, 0, 12, 1000, 5, 6, 7, 8, 10_250]), "Drawings of each digit")
     assert list(fig.data[0].y) == [9607, 3, 0, 12, 1000, 5, 6, 7, 8, 10250]
     assert list(fig.data[0].text) == ["9,607", "3", "0", "12", "1,000", "5", "6", "7", "8", "10,250"]
+
+
+def test_confusion_heatmap_counts_read_in_thousands():
+    confusion = np.diag([9417] * 10)
+    confusion[2, 6] = 1032
+    texts = [t for trace in charts.confusion_heatmap(confusion).data if trace.text is not None
+             for t in np.ravel(np.asarray(trace.text, dtype=object))]
+    assert "9,417" in texts and "1,032" in texts and "9417" not in texts
