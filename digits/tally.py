@@ -71,15 +71,9 @@ def add_rows(tally: Tally, rows: list[tuple[int, str, int, int, bool | None]]) -
         if drawing_id <= tally.last_id:
             continue
         tally.sessions.add(session)
-        tally.check += drawing_id * (label + 1)
-        if label == NOT_A_DIGIT:
-            tally.not_digits += 1
-            tally.caught += bool(flagged)
-        else:
-            tally.confusion[label, predicted] += 1
-            tally.false_alarms += bool(flagged)
-            if label != predicted:
-                tally.mistakes.insert(0, (drawing_id, label, predicted))
+        _count(tally, label, predicted, flagged, 1, drawing_id)
+        if label != NOT_A_DIGIT and label != predicted:
+            tally.mistakes.insert(0, (drawing_id, label, predicted))
         tally.last_id = drawing_id
     del tally.mistakes[LATEST:]
     return tally
@@ -101,11 +95,16 @@ def from_answers(lesson: int | None, answers) -> Tally:
     tally = Tally(lesson=lesson, last_id=answers.last_id, sessions=set(answers.sessions),
                   mistakes=list(answers.mistakes[:LATEST]))
     for label, predicted, flagged, n, id_sum in answers.counts:
-        tally.check += id_sum * (label + 1)
-        if label == NOT_A_DIGIT:
-            tally.not_digits += n
-            tally.caught += n * bool(flagged)
-        else:
-            tally.confusion[label, predicted] += n
-            tally.false_alarms += n * bool(flagged)
+        _count(tally, label, predicted, flagged, n, id_sum)
     return tally
+
+
+def _count(tally: Tally, label: int, predicted: int, flagged: bool | None, n: int, id_sum: int) -> None:
+    """Count ``n`` drawings so labelled, read and flagged, whose ids sum to ``id_sum``, into ``tally``."""
+    tally.check += id_sum * (label + 1)
+    if label == NOT_A_DIGIT:
+        tally.not_digits += n
+        tally.caught += n * bool(flagged)
+    else:
+        tally.confusion[label, predicted] += n
+        tally.false_alarms += n * bool(flagged)

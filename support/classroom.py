@@ -50,10 +50,9 @@ def totals_drift(url: str) -> list[str]:
             models = conn.execute(sa.select(store.reading_counts.c.model).distinct()).scalars().all()
 
         def answers() -> dict:
-            with db.engine.connect() as conn:  # the fingerprint of every drawing: from the totals' sums of ids
-                newest = store.base._newest_id(conn)
-            out = {"every drawing's fingerprint": store.fingerprint(db, 0, newest),
-                   "the Class page's whole term": store.answers_since(db, 0).counts}
+            whole = store.answers_since(db, 0)  # the Class page's count of every drawing: from the totals
+            out = {"every drawing's fingerprint": store.fingerprint(db, 0, whole.last_id),  # and the sums of ids
+                   "the Class page's whole term": whole.counts}
             for model in models:
                 s = store.summary(db, model)
                 out[model] = (s.drawings, s.not_digits, s.naive_read, s.naive_right, s.confusion.tolist(),

@@ -290,7 +290,7 @@ def answers_since(db: Store, after_id: int, *, mistakes: int = 12) -> Answers:
     with _transaction(db, snapshot=True) as conn:
         newest = _newest_id(conn)
         counts: dict[tuple[int, int, bool], list[int]] = {}
-        wide = after_id < newest - after_id
+        wide = _fewer_outside(after_id, newest, newest)
         # Many rows: the sessions from the index of (session, id), not the rows and their blobs.
         sessions = sa.select(d.session if wide else d.session.concat("")).where(d.id > after_id).distinct()
         if wide:  # fewer drawings up to after_id than after it: the totals less those
@@ -308,6 +308,14 @@ def answers_since(db: Store, after_id: int, *, mistakes: int = 12) -> Answers:
                              .order_by(d.id.desc()).limit(mistakes)).all()
     return Answers(newest, [(*key, n, ids) for key, (n, ids) in sorted(counts.items()) if n],
                    list(sessions), [(int(i), int(label), int(p)) for i, label, p in wrong])
+
+
+def _fewer_outside(after_id: int, upto_id: int, newest: int) -> bool:
+    """Whether fewer ids lie outside ``after_id`` < id <= ``upto_id`` than inside it (of ids 1 to ``newest``).
+
+    Then the range is counted from the running totals less the rows outside it.
+    """
+    return after_id + max(newest - upto_id, 0) < upto_id - after_id
 
 
 # Ids in a range beyond which SQLite scans an index for `fingerprint` rather than the rows themselves:
@@ -332,7 +340,7 @@ def fingerprint(db: Store, after_id: int, upto_id: int) -> tuple[int, int]:
     d = drawings.c
     summed = sa.func.coalesce(sa.func.sum(d.id * (d.label + 1)), 0)
     with _transaction(db) as conn:
-        if after_id + max(_newest_id(conn) - upto_id, 0) < upto_id - after_id:
+        if _fewer_outside(after_id, upto_id, _newest_id(conn)):
             outside = sa.or_(d.id <= after_id, d.id > upto_id)
             count, check = conn.execute(sa.select(
                 totals.STORED.scalar_subquery() - sa.select(sa.func.count()).where(outside).scalar_subquery(),
