@@ -19,7 +19,7 @@ from support import browser
 
 # Each page's title, then what is on screen when it is done: (selector, how many).
 TITLES = {"Training": "Training", "Mistakes": "Mistakes", "Dataset": "Dataset", "Inside": "Inside the network",
-          "Draw": "Draw a digit"}
+          "Draw": "Draw a digit or a number"}
 DONE = {
     "Training": [(".js-plotly-plot", 3)],  # loss, accuracy, learning rate and seconds
     "Mistakes": [(".js-plotly-plot", 1), ("img", 35)],  # the matrix and the gallery (strong: 35)

@@ -1,11 +1,11 @@
-"""Draw a digit; the network reads it as you draw."""
+"""Draw a digit, or a number of several; the network reads it as you draw."""
 
 import streamlit as st
 
 from digits import canvas, charts, config, draw_state, pixels, ui
 from digits.inference import maybe_touching, pair_groups, read_canvas, read_naively
 
-st.title("Draw a digit")
+st.title("Draw a digit or a number")
 name = ui.model_picker()
 with st.sidebar:  # an empty element: at the sidebar's foot it moves nothing on the page
     canvas.keep_toolbar_off_the_drawing()

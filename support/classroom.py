@@ -53,6 +53,8 @@ def totals_drift(url: str) -> list[str]:
             whole = store.answers_since(db, 0)  # the Class page's count of every drawing: from the totals
             out = {"every drawing's fingerprint": store.fingerprint(db, 0, whole.last_id),  # and the sums of ids
                    "the Class page's whole term": whole.counts}
+            with db.engine.connect() as conn:  # and its students: each session's drawings and newest id
+                out["each session's drawings"] = sorted(conn.execute(sa.select(store.session_counts)).all())
             for model in models:
                 s = store.summary(db, model)
                 out[model] = (s.drawings, s.not_digits, s.naive_read, s.naive_right, s.confusion.tolist(),

@@ -30,8 +30,9 @@ def sample_pngs(rng: np.random.Generator, count: int = 16) -> list[bytes]:
     return pngs
 
 
-def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000) -> None:
-    """N drawings (3 % labelled not a digit) and their readings by MODEL, a chunk per transaction (executemany)."""
+def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000, per_session: int = 40) -> None:
+    """N drawings (3 % labelled not a digit), ``per_session`` to a session, and their readings by MODEL, a chunk per
+    transaction (executemany)."""
     rng = np.random.default_rng(seed)
     pngs = sample_pngs(rng)
     eye = np.eye(10, dtype=np.float32)
@@ -45,7 +46,7 @@ def fill(db: store.Store, n: int, seed: int = 0, chunk: int = 2000) -> None:
         predicted = np.where(rng.random(size) < 0.02, (labels + rng.integers(1, 10, size)) % 10, labels)
         squeezed = rng.random(size) < 0.5
         naive = np.where(rng.random(size) < 0.3, (labels + 1) % 10, labels)
-        rows = [dict(id=start + k + 1, created=1.7e9 + start + k, session=f"s{(start + k) // 40}", model=MODEL,
+        rows = [dict(id=start + k + 1, created=1.7e9 + start + k, session=f"s{(start + k) // per_session}", model=MODEL,
                      label=config.NOT_A_DIGIT if odd[k] else int(labels[k]), flagged=bool(flagged[k]),
                      predicted=int(predicted[k]), probs=eye[predicted[k]].tobytes(),
                      image=images[k].tobytes(), canvas_png=pngs[k % len(pngs)],

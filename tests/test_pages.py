@@ -21,7 +21,7 @@ def test_app_starts_on_the_draw_page():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
-    assert at.title[0].value == "Draw a digit"
+    assert at.title[0].value == "Draw a digit or a number"
 
 
 def test_blank_canvas_shows_the_prompt_and_no_prediction():

@@ -123,7 +123,7 @@ def test_a_version_1_sqlite_file_is_migrated_in_place(tmp_path):
     assert new_id == 7 and store.summary(db, "strong").naive_read == 1
     assert store.relabel(db, 1, config.NOT_A_DIGIT, session=None)  # the new label, on a migrated drawing
     with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 6
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == store.SCHEMA_VERSION == 7
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
     db.close()
     assert store.load(store.connect(path)).ids.tolist() == [1, 2, 3, 4, 5, 6, 7]  # opening again changes nothing
@@ -183,7 +183,7 @@ def test_a_version_2_database_is_migrated_keeping_every_row_id_reading_and_lesso
     assert table_rows(db, "readings") == 6 + 3 - 2 + 1  # the foreign key still deletes a drawing's readings
     with db.engine.connect() as conn:
         assert {i["name"] for i in sa.inspect(conn).get_indexes("drawings")} == {"drawings_session", "drawings_label"}
-        assert store.base._version(conn) == store.SCHEMA_VERSION == 6
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 7
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:  # the database's own CHECK: 0 to 10
         conn.execute(sa.update(store.drawings).where(store.drawings.c.id == 2).values(label=config.NOT_A_DIGIT + 1))
     db.close()
@@ -291,6 +291,25 @@ def test_a_version_4_or_5_database_gets_its_totals_per_label_and_answer_counted_
         by_rows.confusion.tolist(), by_rows.caught, by_rows.false_alarms, by_rows.fingerprint())
     assert counted.false_alarms == 3 and counted.caught == 0  # drawings 0, 3, 6 flagged; 1 not known; 4 not
     with db.engine.connect() as conn:
-        assert store.base._version(conn) == store.SCHEMA_VERSION == 6
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 7
         assert not sa.inspect(conn).has_table("label_counts")
+    db.close()
+
+
+def test_a_version_6_database_gets_each_session_s_drawings_counted_from_its_rows(database_url):
+    db = store.connect(database_url)
+    ids = [store.add(db, **drawing(i, session=f"s{i % 3}")) for i in range(9)]
+    store.delete(db, [ids[8]], session=None)  # s2's newest
+    db.close()
+    back_to(database_url, 6, "DROP TABLE session_counts")  # as version 6 left it: the sessions read from the rows
+
+    db = store.connect(database_url)
+    assert sorted(store.answers_since(db, 0).sessions) == ["s0", "s1", "s2"]
+    assert sorted(store.answers_since(db, ids[5]).sessions) == ["s0", "s1"]  # s2's drawings after 6 are gone
+    store.add(db, **drawing(9, session="s2"))  # the counts move with every write after the migration too
+    assert sorted(store.answers_since(db, ids[7]).sessions) == ["s2"]
+    with db.engine.connect() as conn:
+        assert store.base._version(conn) == store.SCHEMA_VERSION == 7
+        assert sorted(conn.execute(sa.select(store.session_counts)).all()) == [
+            ("s0", 3, ids[6]), ("s1", 3, ids[7]), ("s2", 3, ids[8] + 1)]
     db.close()

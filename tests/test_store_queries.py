@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from digits import config, store
 from digits.store import Scope
+from support.fill import fill
 from tests.store_helpers import EYE, drawing, table_rows, vm_steps
 
 
@@ -292,6 +293,32 @@ def test_the_class_page_s_count_is_the_tally_of_its_rows_after_relabels_and_dele
     assert tally.from_answers(None, store.answers_since(db, ids[-1] + 5)).drawings == 0
 
 
+def test_a_student_whose_drawings_in_a_lesson_are_deleted_is_no_longer_one_of_its_students(db):
+    old = store.add(db, **drawing(1, session="early"))
+    store.add(db, **drawing(2, session="other"))
+    lesson = store.start_lesson(db)
+    late = store.add(db, **drawing(3, session="early"))
+    store.add(db, **drawing(4, session="other"))
+    assert sorted(store.answers_since(db, lesson.after_id).sessions) == ["early", "other"]
+    assert store.delete(db, [late], session="early") == 1
+    assert store.answers_since(db, lesson.after_id).sessions == ["other"]
+    assert sorted(store.answers_since(db, 0).sessions) == ["early", "other"]  # its drawing before the lesson stays
+    assert store.delete(db, [old], session="early") == 1
+    assert store.answers_since(db, 0).sessions == ["other"]
+
+
+def test_the_class_page_s_count_of_a_term_costs_what_it_shows_not_what_is_stored(tmp_path):
+    """A whole term's students come from one row per session, its counts from the totals: not from every drawing."""
+    steps = []
+    for n in (2000, 20000):  # the same 50 students, ten times the drawings
+        db = store.connect(tmp_path / f"{n}.sqlite")
+        fill(db, n, per_session=n // 50)
+        steps.append(vm_steps(db, lambda db=db: store.answers_since(db, 0)))
+        assert sorted(store.answers_since(db, 0).sessions) == sorted(f"s{k}" for k in range(50))
+        db.close()
+    assert steps[1] < 1.5 * steps[0], steps  # reading the sessions from the drawings' index: 10 times the work
+
+
 def every_answer(db: store.Store) -> None:
     """One drawing for each (label, answer, flag) the running totals can count: every one of their rows there."""
     store.add_many(db, [drawing(k, label=label, probs=EYE[predicted], flagged=flagged)
@@ -301,8 +328,6 @@ def every_answer(db: store.Store) -> None:
 
 def test_the_whole_store_s_fingerprint_costs_the_same_at_any_size(tmp_path):
     """With no lesson the Class page fingerprints every drawing but the newest every few seconds: from the totals."""
-    from support.fill import fill
-
     steps = []
     for n in (500, 5000):
         db = store.connect(tmp_path / f"{n}.sqlite")
@@ -352,7 +377,6 @@ def test_a_page_costs_the_same_at_any_size(tmp_path, filters, grows):
     once made it join the naive-lost page from a model's readings, each looking its drawing up
     without the key (427 ms at 8,000 drawings against 30 ms at 2,000).
     """
-    from support.fill import fill
 
     work = []
     for n in (500, 5000):

@@ -59,12 +59,20 @@ def check(db, sessions: list[str]) -> None:
     kept = answers(db)
     assert {m: v[:7] for m, v in kept.items()} == by_sessions(db, sessions)
     # The whole store's fingerprint, taken from the totals' sums of ids, is what the rows give.
-    rows = store.since(db, 0)
+    rows = store.since(db, 0, limit=10**6)
+    # Each session's drawings and newest id (the Class page's students) too: a session with none has no row.
+    assert session_counts(db) == {s: (sum(row[1] == s for row in rows), max(row[0] for row in rows if row[1] == s))
+                                  for s in {row[1] for row in rows}}
     newest = rows[-1][0] if rows else 0
     assert store.fingerprint(db, 0, newest) == (len(rows), sum(i * (label + 1) for i, _, label, *_ in rows))
     store.recount(db)
     assert answers(db) == kept  # the unread counts too
     assert store.fingerprint(db, 0, newest) == (len(rows), sum(i * (label + 1) for i, _, label, *_ in rows))
+
+
+def session_counts(db) -> dict[str, tuple[int, int]]:
+    with db.engine.connect() as conn:
+        return {s: (n, last) for s, n, last in conn.execute(sa.select(store.session_counts))}
 
 
 def test_every_kind_of_write_keeps_the_totals_exact(db):
@@ -93,6 +101,7 @@ def test_every_kind_of_write_keeps_the_totals_exact(db):
     check(db, sessions)
     # Deletes: a student's own only, anyone's, a session's all.
     assert store.delete(db, ids[:12], session="s1") == 4
+    assert store.delete(db, [ids[57]], session="s0") == 1  # s0's newest: its newest is an older one now
     assert store.delete(db, ids[30:35] + [10**6], session=None) == 5
     assert store.delete_all(db, session="s2") > 0
     check(db, sessions)
@@ -157,6 +166,11 @@ def test_the_load_benchmark_s_check_finds_totals_that_drifted(database_url):
                      .values(predicted=(counts.predicted + 1) % 10))
     assert [line.split(":")[0] for line in totals_drift(database_url)] == [
         "running totals for the Class page's whole term"]
+    assert totals_drift(database_url) == []
+    with db.engine.begin() as conn:  # a version 6 server's add after the upgrade: its session not counted
+        conn.execute(sa.update(store.session_counts).values(n=store.session_counts.c.n - 1,
+                                                            last_id=store.session_counts.c.last_id - 1))
+    assert [line.split(":")[0] for line in totals_drift(database_url)] == ["running totals for each session's drawings"]
     assert totals_drift(database_url) == []
     db.close()
 

@@ -33,6 +33,7 @@ from digits.store.base import (  # noqa: F401
     metadata,
     reading_counts,
     readings,
+    session_counts,
 )
 from digits.store.files import (  # noqa: F401
     Drawings,

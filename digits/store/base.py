@@ -15,10 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from digits import config
 
-SCHEMA_VERSION = 6  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
+SCHEMA_VERSION = 7  # 1: drawings only (predicted as read when labelled); 2: + squeezed, readings, lessons;
 #                    3: + the label NOT_A_DIGIT, and flagged; 4: + running totals (label_counts,
 #                    reading_counts), and each reading's copy of its drawing's label; 5: + label_counts.id_sum;
-#                    6: drawing_counts (per label, answer and flag) in place of label_counts
+#                    6: drawing_counts (per label, answer and flag) in place of label_counts; 7: + session_counts
 IMAGE_SHAPE = (config.IMAGE_SIZE, config.IMAGE_SIZE)
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite's rowid alias must be spelled INTEGER
 _CHUNK = 500  # ids per IN (...) list: SQLite caps the parameters of one statement
@@ -95,6 +95,15 @@ reading_counts = sa.Table(
     sa.Column("n", sa.BigInteger, nullable=False),  # readings by `model` of drawings so labelled, so read
     sa.Column("naive_read", sa.BigInteger, nullable=False),  # of them, with a naive reading
     sa.Column("naive_right", sa.BigInteger, nullable=False),  # of them, read as the label from the squeezed canvas
+)
+# Each session's drawings (version 7): the students of a term or a lesson, the Class page's count, from the
+# sessions with a drawing after the lesson began, not from every drawing of the term.
+session_counts = sa.Table(
+    "session_counts", metadata,
+    sa.Column("session", sa.Text, primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),  # drawings stored; a session with none has no row
+    sa.Column("last_id", _ID, nullable=False),  # the id of its newest drawing
+    sa.Index("session_counts_last", "last_id"),
 )
 _DB_ERRORS = (sa.exc.SQLAlchemyError, OSError, sqlite3.Error)
 
@@ -231,11 +240,11 @@ def _rebuild_drawings(conn: sa.Connection) -> None:
 
 
 def _migrate(conn: sa.Connection, version: int) -> bool:
-    """Create the tables (version 0) or bring a version 1 to 5 database to this version, in one transaction.
+    """Create the tables (version 0) or bring a version 1 to 6 database to this version, in one transaction.
 
     Drawings stored before version 3 keep ``flagged`` NULL: whether the reader
     flagged them was not kept, and false would claim it said "a digit". The
-    running totals and the readings' labels (versions 4 to 6) are taken from the rows. Returns whether the
+    running totals and the readings' labels (versions 4 to 7) are taken from the rows. Returns whether the
     drawings table was rebuilt (SQLite): then the old table's pages are free,
     for a VACUUM once the transaction is committed.
     """
@@ -303,7 +312,7 @@ def connect(url: str | Path | None = None) -> Store:
                     if conn.dialect.name == "postgresql":  # servers starting together create the tables once
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(6461676974)"))
                     version = _version(conn)  # again, now that no one else can be migrating
-                    if version not in (0, 1, 2, 3, 4, 5, SCHEMA_VERSION):
+                    if version not in (0, 1, 2, 3, 4, 5, 6, SCHEMA_VERSION):
                         raise StoreError(f"{where} has schema version {version}; "
                                          f"this app reads version {SCHEMA_VERSION}")
                     rebuilt = version != SCHEMA_VERSION and _migrate(conn, version)

@@ -274,13 +274,12 @@ def answers_since(db: Store, after_id: int, *, mistakes: int = 12) -> Answers:
     fewer: the rows after ``after_id``, aggregated, or the running totals of the
     whole store (`drawing_counts`) less the rows up to it, so the Class page with
     no lesson started counts a whole term from at most 220 rows of totals. The
-    sessions are read from an index of (session, id), the mistakes walking back
-    from the newest drawing.
+    sessions are those whose newest drawing is after ``after_id`` (`session_counts`),
+    the mistakes read walking back from the newest drawing.
     """
     d = drawings.c
-    # Label and session as expressions, not columns: grouped by the column, or asked for the sessions of a
-    # few rows, SQLite's planner scans a whole index that holds it (8 ms at 100,000 drawings) rather than
-    # the rows in the id range (2 ms for 1,500).
+    # Label as an expression, not a column: grouped by the column, SQLite's planner scans a whole index
+    # that holds it (8 ms at 100,000 drawings) rather than the rows in the id range (2 ms for 1,500).
     labelled, flagged = d.label + 0, sa.func.coalesce(d.flagged, False)
 
     def grouped(*where) -> sa.Select:
@@ -290,10 +289,7 @@ def answers_since(db: Store, after_id: int, *, mistakes: int = 12) -> Answers:
     with _transaction(db, snapshot=True) as conn:
         newest = _newest_id(conn)
         counts: dict[tuple[int, int, bool], list[int]] = {}
-        wide = _fewer_outside(after_id, newest, newest)
-        # Many rows: the sessions from the index of (session, id), not the rows and their blobs.
-        sessions = sa.select(d.session if wide else d.session.concat("")).where(d.id > after_id).distinct()
-        if wide:  # fewer drawings up to after_id than after it: the totals less those
+        if _fewer_outside(after_id, newest, newest):  # fewer drawings up to after_id than after it: the totals less those
             for label, predicted, flag, n, id_sum in totals.answers(conn):
                 counts[label, predicted, flag] = [n, id_sum]
             for label, predicted, flag, n, id_sum in conn.execute(grouped(d.id <= after_id)):
@@ -302,12 +298,12 @@ def answers_since(db: Store, after_id: int, *, mistakes: int = 12) -> Answers:
         else:
             for label, predicted, flag, n, id_sum in conn.execute(grouped(d.id > after_id)):
                 counts[int(label), int(predicted), bool(flag)] = [int(n), int(id_sum)]
-        sessions = conn.execute(sessions).scalars().all()
+        sessions = totals.sessions_since(conn, after_id)
         wrong = conn.execute(sa.select(d.id, d.label, d.predicted)
                              .where(d.id > after_id, d.label != d.predicted, d.label != config.NOT_A_DIGIT)
                              .order_by(d.id.desc()).limit(mistakes)).all()
     return Answers(newest, [(*key, n, ids) for key, (n, ids) in sorted(counts.items()) if n],
-                   list(sessions), [(int(i), int(label), int(p)) for i, label, p in wrong])
+                   sessions, [(int(i), int(label), int(p)) for i, label, p in wrong])
 
 
 def _fewer_outside(after_id: int, upto_id: int, newest: int) -> bool:

@@ -1,9 +1,10 @@
-"""The store's running totals: drawings per (label, answer, flag) with the sum of their ids, and readings per
-(model, label, reading).
+"""The store's running totals: drawings per (label, answer, flag) with the sum of their ids, readings per
+(model, label, reading), and drawings per session with the newest one's id.
 
 Every write changes them in its own transaction, from the rows it changed, so
 that the whole class's summary and a model's unread count read at most 121 rows
-at any size, and the Class page's count of a whole term at most 220. `recount`
+at any size, and the Class page's count of a whole term at most 220, with one
+row per student who drew since the lesson began. `recount`
 rebuilds them from the rows themselves (schema migration, bulk loads that bypass
 the writes).
 
@@ -28,6 +29,7 @@ from digits.store.base import (
     drawings,
     reading_counts,
     readings,
+    session_counts,
 )
 
 
@@ -38,6 +40,18 @@ class Deltas:
         # (label, predicted, flagged) -> [drawings, sum of ids]
         self.answers: defaultdict[tuple[int, int, bool], list[int]] = defaultdict(lambda: [0, 0])
         self.cells: defaultdict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+        # session -> [drawings added less removed, the newest id added (0: none)]
+        self.sessions: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self.emptier: set[str] = set()  # sessions that lost drawings: their newest is looked up again
+
+    def session(self, session: str, drawing_id: int, sign: int = 1) -> None:
+        """Count drawing ``drawing_id`` in (sign +1) or out of (-1) ``session``'s."""
+        counts = self.sessions[session]
+        counts[0] += sign
+        if sign > 0:
+            counts[1] = max(counts[1], int(drawing_id))
+        else:
+            self.emptier.add(session)
 
     def drawing(self, label: int, drawing_id: int, answer: Answer, sign: int = 1) -> None:
         """Count drawing ``drawing_id`` under ``label``, with what the reader answered when it was labelled."""
@@ -82,6 +96,27 @@ class Deltas:
             conn.execute(statement.on_conflict_do_update(
                 index_elements=["model", "label", "predicted"],
                 set_={c: reading_counts.c[c] + statement.excluded[c] for c in ("n", "naive_read", "naive_right")}))
+        self._apply_sessions(conn)
+
+    def _apply_sessions(self, conn: sa.Connection) -> None:
+        """Sessions' counts, last as every write takes them and in key order, so two writes never wait in a circle."""
+        s = session_counts.c
+        newer = sa.func.greatest if conn.dialect.name == "postgresql" else sa.func.max  # SQLite's max(a, b)
+        for session, (n, newest) in sorted(self.sessions.items()):
+            if session not in self.emptier:
+                statement = _insert(conn, session_counts).values(session=session, n=n, last_id=newest)
+                conn.execute(statement.on_conflict_do_update(
+                    index_elements=["session"],
+                    set_={"n": s.n + statement.excluded.n, "last_id": newer(s.last_id, statement.excluded.last_id)}))
+                continue
+            # Locked first, in a statement of its own: on PostgreSQL the lookup of its newest drawing, a statement
+            # after the lock, then sees an add of this session's that committed while this one waited for it;
+            # inside the UPDATE that waited, it would not.
+            conn.execute(sa.select(s.session).where(s.session == session).with_for_update())
+            newest = sa.select(sa.func.max(drawings.c.id)).where(drawings.c.session == session).scalar_subquery()
+            conn.execute(sa.update(session_counts).where(s.session == session)
+                         .values(n=s.n + n, last_id=sa.func.coalesce(newest, 0)))
+            conn.execute(sa.delete(session_counts).where(s.session == session, s.n <= 0))
 
 
 class Answer(NamedTuple):
@@ -91,9 +126,17 @@ class Answer(NamedTuple):
     flagged: bool | None  # as not a digit; None: not known, counted as not flagged
 
 
+class Locked(NamedTuple):
+    """A drawing as the totals count it: its label, the reader's `Answer`, its session."""
+
+    label: int
+    answer: Answer
+    session: str
+
+
 def locked_drawings(conn: sa.Connection, ids: Iterable[int] | None, where: list | None = None, *,
-                    share: bool = False) -> dict[int, tuple[int, Answer]]:
-    """The label and `Answer` of drawings ``ids`` still stored (and matching ``where``), each row locked until the
+                    share: bool = False) -> dict[int, Locked]:
+    """Drawings ``ids`` still stored (and matching ``where``), as the totals count them, each row locked until the
     transaction ends.
 
     ``ids`` None: every drawing matching ``where``. ``share``: a lock that lets
@@ -105,19 +148,20 @@ def locked_drawings(conn: sa.Connection, ids: Iterable[int] | None, where: list 
     else:
         ids = sorted(int(i) for i in ids)
         chunks = [[drawings.c.id.in_(ids[start:start + _CHUNK])] for start in range(0, len(ids), _CHUNK)]
-    found: dict[int, tuple[int, Answer]] = {}
+    found: dict[int, Locked] = {}
     d = drawings.c
     for chunk in chunks:
-        query = (sa.select(d.id, d.label, d.predicted, d.flagged).where(*chunk, *(where or []))
+        query = (sa.select(d.id, d.label, d.predicted, d.flagged, d.session).where(*chunk, *(where or []))
                  .order_by(d.id).with_for_update(read=share))
-        found.update((int(i), (int(label), Answer(int(p), f))) for i, label, p, f in conn.execute(query))
+        found.update((int(i), Locked(int(label), Answer(int(p), f), session))
+                     for i, label, p, f, session in conn.execute(query))
     return found
 
 
 def locked_labels(conn: sa.Connection, ids: Iterable[int] | None, where: list | None = None, *,
                   share: bool = False) -> dict[int, int]:
     """The labels of drawings ``ids`` still stored (and matching ``where``), locked as `locked_drawings` locks them."""
-    return {i: label for i, (label, _) in locked_drawings(conn, ids, where, share=share).items()}
+    return {i: found.label for i, found in locked_drawings(conn, ids, where, share=share).items()}
 
 
 def recount(conn: sa.Connection) -> None:
@@ -132,6 +176,7 @@ def recount(conn: sa.Connection) -> None:
                  .values(label=label))
     conn.execute(sa.delete(drawing_counts))
     conn.execute(sa.delete(reading_counts))
+    conn.execute(sa.delete(session_counts))
     d, r = drawings.c, readings.c
     flagged = sa.func.coalesce(d.flagged, False)
     conn.execute(sa.insert(drawing_counts).from_select(
@@ -143,6 +188,8 @@ def recount(conn: sa.Connection) -> None:
                   sa.func.coalesce(sa.func.sum(sa.case((r.naive_predicted == d.label, 1), else_=0)), 0))
         .select_from(readings.join(drawings, d.id == r.drawing_id))
         .group_by(r.model, d.label, r.predicted)))
+    conn.execute(sa.insert(session_counts).from_select(
+        ["session", "n", "last_id"], sa.select(d.session, sa.func.count(), sa.func.max(d.id)).group_by(d.session)))
 
 
 # How many drawings are stored, and the sum of id x (label + 1) over them (`digits.store.fingerprint`).
@@ -167,3 +214,8 @@ def answers(conn: sa.Connection) -> list[tuple[int, int, bool, int, int]]:
     c = drawing_counts.c
     return [(int(label), int(p), bool(f), int(n), int(ids)) for label, p, f, n, ids in conn.execute(
         sa.select(c.label, c.predicted, c.flagged, c.n, c.id_sum).where(c.n > 0))]
+
+
+def sessions_since(conn: sa.Connection, after_id: int) -> list[str]:
+    """Every session with a drawing stored after ``after_id``: from its newest drawing's id, one row per session."""
+    return list(conn.execute(sa.select(session_counts.c.session).where(session_counts.c.last_id > after_id)).scalars())

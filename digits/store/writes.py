@@ -27,6 +27,7 @@ from digits.store.base import (
     lessons,
     reading_counts,
     readings,
+    session_counts,
 )
 
 
@@ -98,6 +99,7 @@ def _count_new(conn, rows: list[tuple[dict, dict]], ids: list[int]) -> None:
     deltas = totals.Deltas()
     for (drawing, reading), drawing_id in zip(rows, ids, strict=True):
         deltas.drawing(drawing["label"], drawing_id, totals.Answer(drawing["predicted"], drawing["flagged"]))
+        deltas.session(drawing["session"], drawing_id)
         deltas.reading(reading["model"], drawing["label"], reading["predicted"], reading["naive_predicted"])
     deltas.apply(conn)
 
@@ -114,7 +116,7 @@ def relabel(db: Store, drawing_id: int, label: int, *, session: str | None) -> b
         found = totals.locked_drawings(conn, [drawing_id], _where(Scope(session=session)))
         if not found:
             return False
-        old, answer = found[int(drawing_id)]
+        old, answer, _ = found[int(drawing_id)]
         if old != label:
             conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(label=label))
             conn.execute(sa.update(readings).where(readings.c.drawing_id == int(drawing_id)).values(label=label))
@@ -133,12 +135,13 @@ def delete(db: Store, ids: Sequence[int], *, session: str | None) -> int:
         return _delete(conn, totals.locked_drawings(conn, ids, _where(Scope(session=session))))
 
 
-def _delete(conn, found: dict[int, tuple[int, totals.Answer]]) -> int:
+def _delete(conn, found: dict[int, totals.Locked]) -> int:
     """Delete the drawings ``found`` holds (`totals.locked_drawings`), their readings with them; return how many."""
     deltas = totals.Deltas()
-    deltas.readings_of(conn, {i: label for i, (label, _) in found.items()}, -1)  # before the foreign key deletes them
-    for drawing_id, (label, answer) in found.items():
+    deltas.readings_of(conn, {i: row.label for i, row in found.items()}, -1)  # before the foreign key deletes them
+    for drawing_id, (label, answer, session) in found.items():
         deltas.drawing(label, drawing_id, answer, -1)
+        deltas.session(session, drawing_id, -1)
     ids = sorted(found)
     for start in range(0, len(ids), _CHUNK):
         conn.execute(sa.delete(drawings).where(drawings.c.id.in_(ids[start:start + _CHUNK])))
@@ -157,6 +160,7 @@ def delete_all(db: Store, *, session: str | None) -> int:
         gone = conn.execute(sa.delete(drawings)).rowcount
         conn.execute(sa.delete(drawing_counts))
         conn.execute(sa.delete(reading_counts))
+        conn.execute(sa.delete(session_counts))
         return gone
 
 
