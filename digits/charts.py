@@ -15,7 +15,8 @@ ACCENT = "#e4572e"
 NEUTRAL = "#8c8c8c"
 
 
-def probability_bars_html(probs: np.ndarray, height: int = 180) -> str:
+def probability_bars_html(probs: np.ndarray, height: int = 180,
+                          title: str = "How sure the network is of each digit") -> str:
     """The ten class probabilities as plain HTML bars, the top class highlighted, for ``st.html``.
 
     The draw page shows these after every stroke. Plain elements cost the
@@ -27,6 +28,8 @@ def probability_bars_html(probs: np.ndarray, height: int = 180) -> str:
     probs : (10,) float ndarray
     height : int
         Height of a bar at 100 %, in CSS pixels.
+    title : str
+        Shown above the bars ("": none, where a heading over several says it); screen readers hear it either way.
     """
     probs = np.asarray(probs, dtype=float)
     top = int(probs.argmax())
@@ -39,9 +42,9 @@ def probability_bars_html(probs: np.ndarray, height: int = 180) -> str:
         for c, p in enumerate(probs)
     )
     described = ", ".join(f"{c}: {p:.0%}" for c, p in enumerate(probs))
+    caption = f'<figcaption style="font-weight:600;margin-bottom:0.4rem">{title}</figcaption>' if title else ""
     return (f'<figure role="img" aria-label="How sure the network is of each digit: {described}" style="margin:0">'
-            f'<figcaption style="font-weight:600;margin-bottom:0.4rem">How sure the network is of each digit</figcaption>'
-            f'<div style="display:flex;align-items:flex-end;height:{height + 40}px;gap:2px">{bars}</div></figure>')
+            f'{caption}<div style="display:flex;align-items:flex-end;height:{height + 40}px;gap:2px">{bars}</div></figure>')
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 360) -> go.Figure:

@@ -82,18 +82,20 @@ def draw_and_read() -> None:
 
     st.subheader("What the network sees")
     if len(reading.digits) > 1:  # each digit's own input and probabilities; a touching pair's one frame
+        st.caption("Each digit as the network sees it, 28 × 28 pixels, and under it how sure the network is "
+                   "of each digit from 0 to 9.")
         groups = pair_groups(reading.digits)
         for col, group in zip(st.columns([len(g) for g in groups]), groups):
             if len(group) == 2:
                 col.image(pixels.pixelated(group[0].steps.fitted, 4), width=224,
                           caption=f"Read together as {group[0].digit}{group[1].digit}: the two touch")
                 for sub, part in zip(col.columns(2), group):
-                    sub.html(charts.probability_bars_html(part.probs, height=80))
+                    sub.html(charts.probability_bars_html(part.probs, height=80, title=""))
                 continue
             part = group[0]
             caption = f"Not a digit? (read as {part.digit})" if part.not_a_digit else f"Read as {part.digit}"
             col.image(pixels.pixelated(part.steps.centred, 4), caption=caption, width=112)
-            col.html(charts.probability_bars_html(part.probs, height=80))
+            col.html(charts.probability_bars_html(part.probs, height=80, title=""))
     else:
         st.image(pixels.pixelated(steps.centred, 8), caption="28 × 28 pixels, enlarged 8×", width=224)
     steps_box = st.expander("How a drawing becomes a 28 × 28 input", key="steps", on_change="rerun")

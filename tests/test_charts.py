@@ -108,6 +108,7 @@ def test_html_probability_bars_are_as_tall_as_their_probability_and_mark_the_top
     heights = [float(h) for h in re.findall(r"height:([0-9.]+)px;background", html)]
     assert heights == [1.0] * 3 + [150.0] + [1.0] * 4 + [50.0, 1.0]  # an empty class keeps a 1 px stub
     assert html.count(charts.ACCENT) == 1 and "75%" in html and "3: 75%, 4: 0%" in html
+    assert "<figcaption" in html and "<figcaption" not in charts.probability_bars_html(probs, title="")
 
 
 def test_digit_counts_label_each_bar_with_its_count_in_thousands():

@@ -38,6 +38,10 @@ def test_two_digits_side_by_side_show_the_number_and_each_input():
     assert not at.exception
     assert prediction(at) == "17"
     assert [i.proto.imgs[0].caption for i in at.get("image")][:2] == ["Read as 1", "Read as 7"]
+    # One heading says what the bars under each digit are, not one over each (they wrapped in narrow columns).
+    bars = [h.proto.body for h in at.get("html") if "<figure" in h.proto.body]
+    assert len(bars) == 2 and not any("<figcaption" in body for body in bars)
+    assert any("how sure the network is of each digit" in c.value for c in at.caption)
 
 
 @pytest.mark.skipif(not pairs.PAIR_READER_FILE.exists(), reason="the pair reader has not been trained")
