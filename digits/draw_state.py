@@ -16,7 +16,7 @@ from digits.preprocess import ink_rgba
 
 CANVAS_VERSION = "canvas_version"  # bumped by Clear: the canvas is handed a new empty drawing
 STALE = "stale_drawing"  # the canvas's report from before Clear, ignored until it reports again
-DRAWING = "drawing"  # (28, 28) float32: the model's input for the drawing on screen
+DRAWING = "drawing"  # (n, 28, 28) float32: the model's input for each digit of the drawing on screen
 CURRENT = "current"  # what a label click stores: the drawing on screen, as read
 NUMBER = "current_number"  # what a number's label stores: each digit on screen, as read
 SAVED = "saved"  # {"key", "id" or "ids", "label"} of the drawing (or number) last stored from this session
@@ -47,18 +47,19 @@ def is_fresh(reported_json: dict | None) -> bool:
     return STALE not in st.session_state
 
 
-def show(image: np.ndarray) -> None:
-    """Keep the drawing on screen, for the Inside page to explain."""
-    st.session_state[DRAWING] = image
+def show(images: np.ndarray) -> None:
+    """Keep the drawing on screen, for the Inside page to explain: (28, 28), or (n, 28, 28) for a number's n digits."""
+    st.session_state[DRAWING] = np.asarray(images, np.float32).reshape((-1,) + np.shape(images)[-2:])
 
 
 def forget() -> None:
     st.session_state.pop(DRAWING, None)
 
 
-def last_drawing() -> np.ndarray | None:
-    """The model's input for the drawing last read on the draw page, (28, 28) float32, or None."""
-    return st.session_state.get(DRAWING)
+def last_drawings() -> np.ndarray | None:
+    """The model's input for each digit of the drawing last read on the draw page, (n, 28, 28) float32, or None."""
+    drawn = st.session_state.get(DRAWING)
+    return None if drawn is None else np.reshape(drawn, (-1,) + np.shape(drawn)[-2:])
 
 
 def offer(image: np.ndarray, probs: np.ndarray, rgba: np.ndarray, png: bytes, model: str, flagged: bool) -> str:

@@ -113,6 +113,11 @@ def probability_caption(probs: np.ndarray, top: int = 2) -> str:
     return " · ".join(f"{c}: {probs[c]:.0%}" for c in order)
 
 
+def ordinal(n: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 3 -> "3rd", 4 -> "4th"."""
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n < 20 else n % 10, 'th')}"
+
+
 def per_class_rows(per_class: dict[str, list]) -> list[dict]:
     return [
         {"digit": c, "precision": round(p, 4), "recall": round(r, 4), "F1": round(f, 4), "support": s}

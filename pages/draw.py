@@ -47,7 +47,7 @@ def draw_and_read() -> None:
                     "The network's answer appears here as you draw.", icon=":material/draw:")
             return
         steps, probs, digit, runner_up = reading.steps, reading.probs, reading.digit, reading.runner_up
-        draw_state.show(steps.centred)
+        draw_state.show([part.steps.centred for part in reading.digits])  # each digit, for the Inside page
         # Large enough to read from the back of a classroom.
         st.html("<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>")
         with st.container(key="answer"):
@@ -56,7 +56,7 @@ def draw_and_read() -> None:
                       help="each digit read on its own, below" if several else f"{reading.confidence:.1%} sure")
         if reading.not_a_digit and several:
             doubted = [k + 1 for k, part in enumerate(reading.digits) if part.not_a_digit]
-            which = " and ".join(f"the {ordinal(k)}" for k in doubted)
+            which = " and ".join(f"the {ui.ordinal(k)}" for k in doubted)
             st.error(f"**That's not a number.** A second network, trained to tell digits from letters, shapes and "
                      f"scribbles, says {which} of its {len(reading.digits)} parts "
                      f"{'is no digit' if len(doubted) == 1 else 'are no digits'} (below)."
@@ -110,11 +110,6 @@ def touching_hint(reading) -> str:
         return ""
     return ("\n\nWrote a number? Digits that touch can read as no digit at all: leave a little room "
             "between them.")
-
-
-def ordinal(n: int) -> str:
-    """1 -> "1st", 2 -> "2nd", 3 -> "3rd", 4 -> "4th"."""
-    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n < 20 else n % 10, 'th')}"
 
 
 def offer_labels(reading, report, name) -> None:

@@ -11,11 +11,17 @@ classifier = ui.load_or_explain(ui.classifier, name)
 network = classifier.model
 examples = ui.load_or_explain(ui.examples, name)
 
-image = draw_state.last_drawing()
-if image is None:
+drawn = draw_state.last_drawings()
+if drawn is None:
     pick = st.slider("No drawing yet: pick a sample digit", 0, len(examples["sample_images"]) - 1, 0, key="sample")
     image = examples["sample_images"][pick].astype(np.float32) / 255
     st.caption("Draw on the Draw page and come back to look inside your own digit.")
+elif len(drawn) > 1:  # a number: the network reads its digits one at a time, so it is looked inside one at a time
+    which = st.radio(f"Your number has {len(drawn)} digits: look inside…", range(len(drawn)), horizontal=True,
+                     format_func=lambda k: f"the {ui.ordinal(k + 1)}", key="which")
+    image = drawn[min(which, len(drawn) - 1)]
+else:
+    image = drawn[0]
 probs = classifier.predict_proba(image[None])[0]
 answer = int(probs.argmax())
 
@@ -24,7 +30,9 @@ with left:
     st.image(pixels.pixelated(image, 8), caption=f"The input: read as {answer} ({probs[answer]:.0%})", width=224)
 with right:
     st.subheader("Which pixels decided?")
-    target = st.selectbox("Explain the answer…", list(range(10)), index=answer, key="target",
+    if st.session_state.get("explained") != (seen := hash(image.tobytes())):  # another digit: explain its answer
+        st.session_state["explained"], st.session_state["target"] = seen, answer
+    target = st.selectbox("Explain the answer…", list(range(10)), key="target",
                           format_func=lambda c: f"{c} (the answer)" if c == answer else f"why not {c}?")
     heat = inside.occlusion(classifier.predict_proba, image, target)
     overlay = pixels.saliency_overlay(image, heat)

@@ -42,6 +42,7 @@ def test_two_digits_side_by_side_show_the_number_and_each_input():
     bars = [h.proto.body for h in at.get("html") if "<figure" in h.proto.body]
     assert len(bars) == 2 and not any("<figcaption" in body for body in bars)
     assert any("how sure the network is of each digit" in c.value for c in at.caption)
+    assert at.session_state["drawing"].shape == (2, 28, 28)  # each digit's input, for the Inside page
 
 
 @pytest.mark.skipif(not pairs.PAIR_READER_FILE.exists(), reason="the pair reader has not been trained")

@@ -42,7 +42,7 @@ def test_a_drawn_one_shows_the_prediction_and_the_chart():
     prediction = at.metric[0]
     assert prediction.label == "Prediction" and prediction.value == "1"
     assert any("How sure the network is of each digit" in h.proto.body for h in at.get("html"))  # the bars
-    assert at.session_state["drawing"].shape == (28, 28)
+    assert at.session_state["drawing"].shape == (1, 28, 28)  # one digit's input, for the Inside page
 
 
 def test_the_closed_steps_cost_nothing():
@@ -191,6 +191,25 @@ def test_inside_page_explains_the_drawing_and_why_not_another_class():
     assert "read as 1" in at.get("image")[0].proto.imgs[0].caption
     at.selectbox(key="target").set_value(7).run()
     assert not at.exception
+
+
+def test_inside_page_looks_inside_each_digit_of_a_number_one_at_a_time():
+    from digits.preprocess import canvas_to_mnist
+
+    at = AppTest.from_file(str(ROOT / "pages" / "inside.py"), default_timeout=TIMEOUT)
+    one = canvas_to_mnist(stroke_canvas([(40, 160), (280, 160)], width=22))
+    seven = canvas_to_mnist(stroke_canvas([(60, 60), (60, 260), (280, 140)], width=22))
+    at.session_state["drawing"] = np.stack([one, seven])  # as the draw page keeps "17"
+    at.run()
+    assert not at.exception
+    assert at.radio(key="which").label == "Your number has 2 digits: look inside…"
+    assert "read as 1" in at.get("image")[0].proto.imgs[0].caption  # the 1st digit, not the two squeezed together
+    at.selectbox(key="target").set_value(4).run()  # "why not 4?" of the 1
+    at.radio(key="which").set_value(1).run()
+    assert not at.exception
+    assert "read as 7" in at.get("image")[0].proto.imgs[0].caption
+    assert at.selectbox(key="target").value == 7  # another digit: its own answer explained, not the 1's question
+    assert "made the network say 7" in at.get("image")[1].proto.imgs[0].caption
 
 
 def test_a_truncated_model_file_is_explained_on_the_draw_page(tmp_path, monkeypatch):
