@@ -101,7 +101,7 @@ def draw_and_read() -> None:
     steps_box = st.expander("How a drawing becomes a 28 × 28 input", key="steps", on_change="rerun")
     if steps_box.open:  # its images and the second reading cost nothing until someone opens it
         with steps_box:
-            teach_the_steps(classifier, report.rgba, steps, digit)
+            teach_the_steps(classifier, report.rgba, reading)
 
 
 def touching_hint(reading) -> str:
@@ -157,26 +157,50 @@ def offer_number_labels(reading, name) -> None:
                    f"See them on the My drawings page.{left_out}")
 
 
-def teach_the_steps(classifier, rgba, steps, digit: int) -> None:
-    """Each preparation step, and what the same network reads from the canvas squeezed whole."""
-    cols = st.columns(4)
-    shown = [
-        (steps.ink, "1. Your ink (the canvas's alpha channel)"),
-        (steps.crop, "2. Cropped to the ink"),
-        (steps.fitted, "3. Longest side fitted to 20 px, smoothed"),
-        (steps.centred, "4. Centre of mass placed at the centre of 28 × 28"),
-    ]
-    for col, (image, caption) in zip(cols, shown):
-        col.image(pixels.fit_to(image, 200, square=True), caption=caption, width=200)
+def teach_the_steps(classifier, rgba, reading) -> None:
+    """Each preparation step (a number's: the split, then each digit's), and what the same network reads from the
+    canvas squeezed whole."""
+    steps = reading.steps
+    if len(reading.digits) == 1:
+        shown = [
+            (steps.ink, "1. Your ink (the canvas's alpha channel)"),
+            (steps.crop, "2. Cropped to the ink"),
+            (steps.fitted, "3. Longest side fitted to 20 px, smoothed"),
+            (steps.centred, "4. Centre of mass placed at the centre of 28 × 28"),
+        ]
+        for col, (image, caption) in zip(st.columns(4), shown):
+            col.image(pixels.fit_to(image, 200, square=True), caption=caption, width=200)
+    else:  # a number: the split first, then each digit prepared on its own (a touching pair in one frame)
+        groups = pair_groups(reading.digits)
+        st.image(pixels.fit_to(steps.ink, 400), width=400,
+                 caption=f"1. Your ink, split into {len(reading.digits)} digits where the ink parts, "
+                         "or cut where little ink runs between them")
+        first = 1  # the number of the group's first digit, counted from the left
+        for group in groups:
+            part = group[0]
+            if len(group) == 2:
+                shown = [(part.steps.crop, f"2. Digits {first}–{first + 1}, touching, cropped"),
+                         (part.steps.fitted, "3. Fitted together in 28 × 56, for the pair reader")]
+            else:
+                shown = [(part.steps.crop, f"2. Digit {first}, cropped"),
+                         (part.steps.fitted, "3. Fitted to 20 px"),
+                         (part.steps.centred, "4. Centred in 28 × 28")]
+            for col, (image, caption) in zip(st.columns(4), shown):
+                col.image(pixels.fit_to(image, 160, square=True), caption=caption, width=160)
+            first += len(group)
     st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
                "like the images the network learnt from, wherever and however large you draw.")
     squeezed, naive_probs = read_naively(classifier, rgba)
     naive_digit = int(naive_probs.argmax())
     picture, words = st.columns([1, 3], vertical_alignment="center")
     picture.image(pixels.fit_to(squeezed, 200, square=True), caption="Steps 2–4 skipped", width=200)
+    if len(reading.digits) == 1:
+        ours = f"**{reading.digit}** from the prepared one"
+    else:
+        ours = f"**{reading.number}** read digit by digit" if reading.number else "parts read one by one"
     words.markdown(f"Many drawing apps skip steps 2 to 4 and squeeze the whole canvas to 28 × 28. From "
                    f"that image the same network reads **{naive_digit}** ({naive_probs[naive_digit]:.0%} sure), "
-                   f"against **{digit}** from the prepared one. Draw small, or in a corner, to see the difference.")
+                   f"against {ours}. Draw small, or in a corner, to see the difference.")
 
 
 draw_and_read()

@@ -43,6 +43,13 @@ def test_two_digits_side_by_side_show_the_number_and_each_input():
     assert len(bars) == 2 and not any("<figcaption" in body for body in bars)
     assert any("how sure the network is of each digit" in c.value for c in at.caption)
     assert at.session_state["drawing"].shape == (2, 28, 28)  # each digit's input, for the Inside page
+    at.session_state["steps"] = True  # the person opens "How a drawing becomes a 28 x 28 input"
+    at = run_draw_page(rgba, at)
+    steps = at.expander[0]
+    assert [i.proto.imgs[0].caption for i in steps.get("image")][:4] == [
+        "1. Your ink, split into 2 digits where the ink parts, or cut where little ink runs between them",
+        "2. Digit 1, cropped", "3. Fitted to 20 px", "4. Centred in 28 × 28"]
+    assert "against **17** read digit by digit" in steps.markdown[-1].value  # not the whole squeezed into one digit
 
 
 @pytest.mark.skipif(not pairs.PAIR_READER_FILE.exists(), reason="the pair reader has not been trained")
@@ -56,6 +63,10 @@ def test_two_digits_that_touch_are_read_as_a_pair_and_the_page_says_so():
     assert not any(c.startswith("Read as") for c in captions)  # not two half-frames as if read apart
     assert not [b for b in at.button if b.key.startswith("right-")]  # nothing the store could keep
     assert any(c.value.startswith("Two digits read together as a pair cannot be labelled") for c in at.caption)
+    at.session_state["steps"] = True
+    at = run_draw_page(touching_ten(), at)
+    assert [i.proto.imgs[0].caption for i in at.expander[0].get("image")][1:3] == [
+        "2. Digits 1–2, touching, cropped", "3. Fitted together in 28 × 56, for the pair reader"]
 
 
 def test_a_number_with_a_part_that_is_no_digit_says_which_part():
