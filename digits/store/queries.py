@@ -289,7 +289,7 @@ def answers_since(db: Store, after_id: int, *, mistakes: int = 12) -> Answers:
     with _transaction(db, snapshot=True) as conn:
         newest = _newest_id(conn)
         counts: dict[tuple[int, int, bool], list[int]] = {}
-        if _fewer_outside(after_id, newest, newest):  # fewer drawings up to after_id than after it: the totals less those
+        if _fewer_outside(after_id, newest, newest):  # fewer drawings up to after_id than after: the totals less them
             for label, predicted, flag, n, id_sum in totals.answers(conn):
                 counts[label, predicted, flag] = [n, id_sum]
             for label, predicted, flag, n, id_sum in conn.execute(grouped(d.id <= after_id)):
