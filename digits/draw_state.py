@@ -17,6 +17,7 @@ from digits.preprocess import ink_rgba
 CANVAS_VERSION = "canvas_version"  # bumped by Clear: the canvas is handed a new empty drawing
 STALE = "stale_drawing"  # the canvas's report from before Clear, ignored until it reports again
 DRAWING = "drawing"  # (n, 28, 28) float32: the model's input for each digit of the drawing on screen
+DOUBTED = "drawing_doubted"  # (n,) bool: which of them the detector called no digit
 CURRENT = "current"  # what a label click stores: the drawing on screen, as read
 NUMBER = "current_number"  # what a number's label stores: each digit on screen, as read
 SAVED = "saved"  # {"key", "id" or "ids", "label"} of the drawing (or number) last stored from this session
@@ -32,7 +33,7 @@ def clear(reported_json: dict | None) -> None:
     """Clear the canvas: a new empty drawing, and the one it reported until now marked stale."""
     st.session_state[CANVAS_VERSION] = canvas_version() + 1
     st.session_state[STALE] = reported_json
-    st.session_state.pop(DRAWING, None)
+    forget()
 
 
 def is_fresh(reported_json: dict | None) -> bool:
@@ -47,13 +48,26 @@ def is_fresh(reported_json: dict | None) -> bool:
     return STALE not in st.session_state
 
 
-def show(images: np.ndarray) -> None:
-    """Keep the drawing on screen, for the Inside page to explain: (28, 28), or (n, 28, 28) for a number's n digits."""
-    st.session_state[DRAWING] = np.asarray(images, np.float32).reshape((-1,) + np.shape(images)[-2:])
+def show(images: np.ndarray, doubted: np.ndarray | None = None) -> None:
+    """Keep the drawing on screen, for the Inside page to explain: (28, 28), or (n, 28, 28) for a number's n digits.
+
+    ``doubted``: (n,) bool, which of them the not-a-digit detector flagged (default: none).
+    """
+    images = np.asarray(images, np.float32).reshape((-1,) + np.shape(images)[-2:])
+    st.session_state[DRAWING] = images
+    st.session_state[DOUBTED] = np.zeros(len(images), bool) if doubted is None else np.asarray(doubted, bool)
 
 
 def forget() -> None:
     st.session_state.pop(DRAWING, None)
+    st.session_state.pop(DOUBTED, None)
+
+
+def last_doubted() -> np.ndarray:
+    """(n,) bool: which of `last_drawings` the not-a-digit detector flagged (none when not known)."""
+    drawn, doubted = last_drawings(), st.session_state.get(DOUBTED)
+    n = 0 if drawn is None else len(drawn)
+    return np.asarray(doubted, bool) if doubted is not None and len(doubted) == n else np.zeros(n, bool)
 
 
 def last_drawings() -> np.ndarray | None:

@@ -47,7 +47,8 @@ def draw_and_read() -> None:
                     "The network's answer appears here as you draw.", icon=":material/draw:")
             return
         steps, probs, digit, runner_up = reading.steps, reading.probs, reading.digit, reading.runner_up
-        draw_state.show([part.steps.centred for part in reading.digits])  # each digit, for the Inside page
+        draw_state.show([part.steps.centred for part in reading.digits],  # each digit, for the Inside page
+                        [part.not_a_digit for part in reading.digits])
         # Large enough to read from the back of a classroom.
         st.html("<style>.st-key-answer [data-testid='stMetricValue'] {font-size: 5rem; line-height: 1.1;}</style>")
         with st.container(key="answer"):

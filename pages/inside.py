@@ -11,7 +11,8 @@ classifier = ui.load_or_explain(ui.classifier, name)
 network = classifier.model
 examples = ui.load_or_explain(ui.examples, name)
 
-drawn = draw_state.last_drawings()
+drawn, doubted = draw_state.last_drawings(), draw_state.last_doubted()
+flagged = False
 if drawn is None:
     pick = st.slider("No drawing yet: pick a sample digit", 0, len(examples["sample_images"]) - 1, 0, key="sample")
     image = examples["sample_images"][pick].astype(np.float32) / 255
@@ -19,15 +20,18 @@ if drawn is None:
 elif len(drawn) > 1:  # a number: the network reads its digits one at a time, so it is looked inside one at a time
     which = st.radio(f"Your number has {len(drawn)} digits: look inside…", range(len(drawn)), horizontal=True,
                      format_func=lambda k: f"the {ui.ordinal(k + 1)}", key="which")
-    image = drawn[min(which, len(drawn) - 1)]
+    image, flagged = drawn[min(which, len(drawn) - 1)], doubted[min(which, len(drawn) - 1)]
 else:
-    image = drawn[0]
+    image, flagged = drawn[0], doubted[0]
 probs = classifier.predict_proba(image[None])[0]
 answer = int(probs.argmax())
 
 left, right = st.columns([1, 2])
 with left:
     st.image(pixels.pixelated(image, 8), caption=f"The input: read as {answer} ({probs[answer]:.0%})", width=224)
+    if flagged:  # the softmax still names a digit: this page shows why that one
+        st.caption("Flagged on the Draw page as not a digit, by a second network. This one must still pick one "
+                   "of ten: below, what made it pick this one.")
 with right:
     st.subheader("Which pixels decided?")
     if st.session_state.get("explained") != (seen := hash(image.tobytes())):  # another digit: explain its answer

@@ -18,6 +18,7 @@ def test_a_square_is_not_a_digit_and_the_ten_probabilities_are_still_shown():
     assert any("That's not a digit" in e.value for e in at.error)
     assert prediction(at) == "?"
     assert any("probability" in h.proto.body.lower() or "%" in h.proto.body for h in at.get("html"))
+    assert at.session_state["drawing_doubted"].tolist() == [True]  # the Inside page says so too
 
 
 def test_a_wide_drawing_that_is_no_digit_suggests_room_between_digits_and_a_narrow_one_does_not():

@@ -210,6 +210,19 @@ def test_inside_page_looks_inside_each_digit_of_a_number_one_at_a_time():
     assert "read as 7" in at.get("image")[0].proto.imgs[0].caption
     assert at.selectbox(key="target").value == 7  # another digit: its own answer explained, not the 1's question
     assert "made the network say 7" in at.get("image")[1].proto.imgs[0].caption
+    assert not any("not a digit" in c.value for c in at.caption)
+
+
+def test_inside_page_says_when_the_drawing_was_flagged_as_not_a_digit():
+    from digits.preprocess import canvas_to_mnist
+    from support.nondigits import shape
+
+    at = AppTest.from_file(str(ROOT / "pages" / "inside.py"), default_timeout=TIMEOUT)
+    at.session_state["drawing"] = canvas_to_mnist(shape("star", 0))[None]
+    at.session_state["drawing_doubted"] = np.array([True])  # as the draw page keeps a flagged star
+    at.run()
+    assert not at.exception
+    assert any(c.value.startswith("Flagged on the Draw page as not a digit") for c in at.caption)
 
 
 def test_a_truncated_model_file_is_explained_on_the_draw_page(tmp_path, monkeypatch):
