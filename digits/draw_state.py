@@ -48,14 +48,18 @@ def is_fresh(reported_json: dict | None) -> bool:
     return STALE not in st.session_state
 
 
-def show(images: np.ndarray, doubted: np.ndarray | None = None) -> None:
-    """Keep the drawing on screen, for the Inside page to explain: (28, 28), or (n, 28, 28) for a number's n digits.
+def show(images, doubted) -> None:
+    """Keep the drawing on screen, for the Inside page to explain.
 
-    ``doubted``: (n,) bool, which of them the not-a-digit detector flagged (default: none).
+    Parameters
+    ----------
+    images : n (28, 28) float ndarrays
+        Each digit's input (one for a single digit).
+    doubted : n bool
+        Which of them the not-a-digit detector flagged.
     """
-    images = np.asarray(images, np.float32).reshape((-1,) + np.shape(images)[-2:])
-    st.session_state[DRAWING] = images
-    st.session_state[DOUBTED] = np.zeros(len(images), bool) if doubted is None else np.asarray(doubted, bool)
+    st.session_state[DRAWING] = np.asarray(images, np.float32)
+    st.session_state[DOUBTED] = np.asarray(doubted, bool)
 
 
 def forget() -> None:
@@ -63,17 +67,16 @@ def forget() -> None:
     st.session_state.pop(DOUBTED, None)
 
 
-def last_doubted() -> np.ndarray:
-    """(n,) bool: which of `last_drawings` the not-a-digit detector flagged (none when not known)."""
-    drawn, doubted = last_drawings(), st.session_state.get(DOUBTED)
-    n = 0 if drawn is None else len(drawn)
-    return np.asarray(doubted, bool) if doubted is not None and len(doubted) == n else np.zeros(n, bool)
-
-
-def last_drawings() -> np.ndarray | None:
-    """The model's input for each digit of the drawing last read on the draw page, (n, 28, 28) float32, or None."""
+def last_drawings() -> tuple[np.ndarray, np.ndarray] | None:
+    """The drawing last read on the draw page, or None: each digit's input, (n, 28, 28) float32, and which of them
+    the not-a-digit detector flagged, (n,) bool (none, where that was not kept with them)."""
     drawn = st.session_state.get(DRAWING)
-    return None if drawn is None else np.reshape(drawn, (-1,) + np.shape(drawn)[-2:])
+    if drawn is None:
+        return None
+    drawn = np.reshape(drawn, (-1,) + np.shape(drawn)[-2:])  # a lone (28, 28): one digit
+    doubted = st.session_state.get(DOUBTED)
+    return drawn, (np.asarray(doubted, bool) if doubted is not None and len(doubted) == len(drawn)
+                   else np.zeros(len(drawn), bool))
 
 
 def offer(image: np.ndarray, probs: np.ndarray, rgba: np.ndarray, png: bytes, model: str, flagged: bool) -> str:

@@ -158,6 +158,12 @@ def offer_number_labels(reading, name) -> None:
                    f"See them on the My drawings page.{left_out}")
 
 
+def steps_row(shown: list, size: int) -> None:
+    """Images of preparation steps side by side, ``size`` px each: ``shown`` holds (image, caption) pairs."""
+    for col, (image, caption) in zip(st.columns(4), shown):
+        col.image(pixels.fit_to(image, size, square=True), caption=caption, width=size)
+
+
 def teach_the_steps(classifier, rgba, reading) -> None:
     """Each preparation step (a number's: the split, then each digit's), and what the same network reads from the
     canvas squeezed whole."""
@@ -169,8 +175,7 @@ def teach_the_steps(classifier, rgba, reading) -> None:
             (steps.fitted, "3. Longest side fitted to 20 px, smoothed"),
             (steps.centred, "4. Centre of mass placed at the centre of 28 × 28"),
         ]
-        for col, (image, caption) in zip(st.columns(4), shown):
-            col.image(pixels.fit_to(image, 200, square=True), caption=caption, width=200)
+        steps_row(shown, 200)
     else:  # a number: the split first, then each digit prepared on its own (a touching pair in one frame)
         groups = pair_groups(reading.digits)
         st.image(pixels.fit_to(steps.ink, 400), width=400,
@@ -186,8 +191,7 @@ def teach_the_steps(classifier, rgba, reading) -> None:
                 shown = [(part.steps.crop, f"2. Digit {first}, cropped"),
                          (part.steps.fitted, "3. Fitted to 20 px"),
                          (part.steps.centred, "4. Centred in 28 × 28")]
-            for col, (image, caption) in zip(st.columns(4), shown):
-                col.image(pixels.fit_to(image, 160, square=True), caption=caption, width=160)
+            steps_row(shown, 160)
             first += len(group)
     st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
                "like the images the network learnt from, wherever and however large you draw.")

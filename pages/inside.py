@@ -11,18 +11,17 @@ classifier = ui.load_or_explain(ui.classifier, name)
 network = classifier.model
 examples = ui.load_or_explain(ui.examples, name)
 
-drawn, doubted = draw_state.last_drawings(), draw_state.last_doubted()
-flagged = False
-if drawn is None:
+if (last := draw_state.last_drawings()) is None:
     pick = st.slider("No drawing yet: pick a sample digit", 0, len(examples["sample_images"]) - 1, 0, key="sample")
-    image = examples["sample_images"][pick].astype(np.float32) / 255
+    image, flagged = examples["sample_images"][pick].astype(np.float32) / 255, False
     st.caption("Draw on the Draw page and come back to look inside your own digit.")
-elif len(drawn) > 1:  # a number: the network reads its digits one at a time, so it is looked inside one at a time
-    which = st.radio(f"Your number has {len(drawn)} digits: look inside…", range(len(drawn)), horizontal=True,
-                     format_func=lambda k: f"the {ui.ordinal(k + 1)}", key="which")
-    image, flagged = drawn[min(which, len(drawn) - 1)], doubted[min(which, len(drawn) - 1)]
 else:
-    image, flagged = drawn[0], doubted[0]
+    drawn, doubted = last
+    which = 0
+    if len(drawn) > 1:  # a number: the network reads its digits one at a time, so it is looked inside one at a time
+        which = min(st.radio(f"Your number has {len(drawn)} digits: look inside…", range(len(drawn)), horizontal=True,
+                             format_func=lambda k: f"the {ui.ordinal(k + 1)}", key="which"), len(drawn) - 1)
+    image, flagged = drawn[which], doubted[which]
 probs = classifier.predict_proba(image[None])[0]
 answer = int(probs.argmax())
 
