@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage
 
-from digits import config, detector, pairs
+from digits import config, detector, pairs, verifier
 from digits.artifacts import load_model, model_dir
 from digits.preprocess import (
     INK_THRESHOLD,
@@ -33,11 +33,12 @@ class Classifier:
     """
 
     def __init__(self, model, name: str = "", not_a_digit: detector.Detector | None = None,
-                 pair_reader=None):
+                 pair_reader=None, piece_verifier=None):
         self.model = model
         self.name = name
         self.detector = not_a_digit  # None reads every drawing as a digit
         self.pair_reader = pair_reader  # `digits.pairs`: None reads no two touching digits as a pair
+        self.verifier = piece_verifier  # `digits.verifier`: None leaves the splitter to the reader alone
 
         def forward(x):  # probabilities, and the detector's "not a digit" logit, in one call
             odd = not_a_digit.model(x, training=False)[:, 0] if not_a_digit else tf.zeros(tf.shape(x)[:1])
@@ -55,6 +56,13 @@ class Classifier:
                 input_signature=[tf.TensorSpec([None, pairs.HEIGHT, pairs.WIDTH, 1], tf.float32)],
             ).get_concrete_function()
             self.read_pairs(np.zeros((1, pairs.HEIGHT, pairs.WIDTH), np.float32))
+        if piece_verifier is not None:
+            self._verify = tf.function(
+                lambda x: tf.nn.softmax(piece_verifier(x, training=False))[:, verifier.NOT_ONE],
+                input_signature=[tf.TensorSpec([None, config.IMAGE_SIZE, config.IMAGE_SIZE, 2], tf.float32)],
+            ).get_concrete_function()
+            blank = np.zeros((1, config.IMAGE_SIZE, config.IMAGE_SIZE), np.float32)
+            self.doubt_pieces(blank, blank)
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities, and which images are not digits at all.
@@ -123,6 +131,27 @@ class Classifier:
             return np.eye(pairs.NOT_A_PAIR + 1, dtype=np.float32)[np.full(len(frames), pairs.NOT_A_PAIR)]
         return self._pairs(frames).numpy()
 
+    def doubt_pieces(self, images: np.ndarray, contexts: np.ndarray) -> np.ndarray:
+        """The verifier's chance that each candidate piece of a number is not one whole digit.
+
+        Parameters
+        ----------
+        images : (N, 28, 28) float32 ndarray in [0, 1]
+            The candidates as the reader reads them.
+        contexts : (N, 28, 28) float32 ndarray in [0, 1]
+            Each among its neighbours (`digits.segment.Lattice.contexts`).
+
+        Returns
+        -------
+        (N,) float32 ndarray
+            Zeros without a verifier. A `digits.segment.Verify`.
+        """
+        images = _batch(images, (config.IMAGE_SIZE, config.IMAGE_SIZE), "images")
+        contexts = _batch(contexts, (config.IMAGE_SIZE, config.IMAGE_SIZE), "contexts")
+        if self.verifier is None:
+            return np.zeros(len(images), np.float32)
+        return self._verify(tf.concat([images, contexts], axis=-1)).numpy()
+
     def _probs_and_oddness(self, images):
         """The traced forward pass on (N, 28, 28) images: (probabilities, not-a-digit logits) tensors."""
         return self._forward(_batch(images, (config.IMAGE_SIZE, config.IMAGE_SIZE), "images"))
@@ -162,7 +191,7 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     if path.is_dir():
         path = path / config.MODEL_FILE
     return Classifier(load_model(path), name=path.parent.name, not_a_digit=_shared_detector(),
-                      pair_reader=_shared_pair_reader())
+                      pair_reader=_shared_pair_reader(), piece_verifier=_shared_verifier())
 
 
 @functools.cache
@@ -175,6 +204,12 @@ def _shared_detector() -> detector.Detector | None:
 def _shared_pair_reader():
     """The touching-pair reader (`python -m digits.pairs` writes it), loaded once for every model."""
     return pairs.load()
+
+
+@functools.cache
+def _shared_verifier():
+    """The splitter's piece verifier (`python -m digits.verifier` writes it), loaded once for every model."""
+    return verifier.load()
 
 
 # The network is "unsure" below this top probability, or when the runner-up
@@ -297,7 +332,8 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     if probs[0].max() >= WHOLE_SURE and margins[0] < -WHOLE_DIGIT:
         pieces = [steps.ink]  # surely one digit, to both networks: not split
     else:
-        pieces = read_digits(steps.ink, classifier.read_margins, whole=(probs[0], float(margins[0])))
+        pieces = read_digits(steps.ink, classifier.read_margins, whole=(probs[0], float(margins[0])),
+                             verify=classifier.doubt_pieces if classifier.verifier is not None else None)
     parts = [s for s in map(ink_steps, pieces) if s is not None] if len(pieces) > 1 else []
     parts = parts if len(parts) > 1 else []  # one digit: it is the whole drawing, prepared and read once
     if parts:

@@ -54,6 +54,13 @@ def touching_ten(size=(320, 320)) -> np.ndarray:
     return np.maximum(stroke_canvas([(80, 100), (240, 100)], size), stroke_canvas(zero, size))
 
 
+def touching_zeros(size=(320, 320)) -> np.ndarray:
+    """A "00" in one piece of ink: two upright rings whose sides touch (the splitter keeps them whole)."""
+    t = np.linspace(0, 2 * np.pi, 41)
+    return np.maximum(*(stroke_canvas(np.stack([160 + 70 * np.sin(t), centre - 35 * np.cos(t)], 1), size)
+                        for centre in (120, 190)))
+
+
 def constant_model(shape: tuple[int, ...], outputs: np.ndarray, activation: str | None = None):
     """A Keras model that answers ``outputs`` (through ``activation``) for any input of ``shape``: a stand-in
     for a trained network whose answer a test chooses."""

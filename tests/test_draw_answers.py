@@ -5,7 +5,7 @@ import pytest
 
 from digits import config, pairs, store
 from support.nondigits import shape
-from tests.conftest import fake_canvas, run_draw_page, stroke_canvas, touching_ten
+from tests.conftest import fake_canvas, run_draw_page, stroke_canvas, touching_ten, touching_zeros
 
 
 def prediction(at) -> str:
@@ -224,9 +224,9 @@ def test_number_labels_say_what_is_wrong(typed, message):
 def test_a_touching_pair_read_together_is_not_stored_and_the_page_says_why(drawings_dir):
     from tests.conftest import stroke_canvas as line
 
-    rgba = np.maximum(touching_ten(), line([(80, 280), (240, 280)]))  # "10" touching, then a 1 apart
+    rgba = np.maximum(touching_zeros(), line([(80, 290), (240, 290)]))  # "00" touching, then a 1 apart
     at = run_draw_page(rgba)
-    assert prediction(at) == "101"
+    assert prediction(at) == "001"
     with fake_canvas(rgba):
         next(b for b in at.button if b.key.startswith("right-")).click().run()
     assert stored(drawings_dir) == [(1, False)]  # the lone 1 only

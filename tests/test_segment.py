@@ -216,3 +216,21 @@ def test_in_a_row_of_digits_read_digits_splits_what_the_detector_says_is_no_digi
     parts = read_digits(ink, sure_but_doubts_wide_ink)
     assert len(parts) == 3
     np.testing.assert_array_equal(sum(parts), ink)
+
+
+def test_read_digits_weighs_the_verifier_s_doubt_of_each_candidate():
+    ink = bars((40, 52), (54, 66))  # two strokes 2 px apart: one sure 1 to the stand-in reader, or two
+    assert len(split(ink)) == 1  # one digit is a little surer than two
+    seen = []
+
+    def doubts_both_together(images, contexts):  # a verifier sure that the two strokes are not one digit
+        seen.append((images.shape, contexts.shape))
+        inked = (images > 0.5).any(axis=1)
+        return np.where(inked.sum(axis=1) > 6, 0.999, 0.0)
+
+    parts = read_digits(ink, probabilities_only(confident_on_one_bar), verify=doubts_both_together)
+    assert len(parts) == 2
+    np.testing.assert_array_equal(sum(parts), ink)
+    (images, contexts), = seen
+    assert images == contexts and images[0] == 3 and images[1:] == (28, 28)  # each stroke, and both
+    assert len(read_digits(ink, probabilities_only(confident_on_one_bar), verify=lambda i, c: np.zeros(len(i)))) == 1
