@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from digits import artifacts, data, inference, segment
+from digits import artifacts, data, inference
 from digits.inference import load_classifier, read_canvas
 from support import drawings, numbers, pens
 
@@ -42,14 +42,25 @@ def _times_ms(fn, items) -> np.ndarray:
 
 
 def timings(classifier, canvases: np.ndarray, singles: list[np.ndarray]) -> None:
-    """read_digits' own time on single digits (150 per pen) and on the numbers, against one predict_proba."""
+    """read_canvas's time on single digits (150 per pen) and on the numbers, against one predict_proba; and with
+    the piece verifier (`digits.verifier`) against without it, the two called in turn on each drawing."""
     one = _times_ms(classifier.predict_proba, [np.zeros((1, 28, 28), np.float32)] * 200)
     print(f"  timing: predict_proba (1 image) median {np.median(one):.2f} ms")
-    split = lambda canvas: segment.read_digits(canvas[..., 3].astype(np.float32) / 255, classifier.read_margins)
-    for name, times in (("single digits, both pens", _times_ms(split, np.concatenate(singles))),
-                        ("numbers", _times_ms(split, canvases))):
-        print(f"  timing: read_digits on {name}: median {np.median(times):.2f} ms "
-              f"({np.median(times) / np.median(one):.2f}x predict_proba), p95 {np.percentile(times, 95):.2f} ms")
+    checker = classifier.verifier
+    for name, items in (("single digits, both pens", np.concatenate(singles)), ("numbers", canvases)):
+        times = {True: [], False: []}
+        for k, canvas in enumerate(items):
+            for verified in ((True, False) if k % 2 else (False, True)):
+                classifier.verifier = checker if verified else None
+                times[verified].extend(_times_ms(lambda c: read_canvas(classifier, c), [canvas]))
+        classifier.verifier = checker
+        shown = times[checker is not None]
+        line = (f"  timing: read_canvas on {name}: median {np.median(shown):.2f} ms "
+                f"({np.median(shown) / np.median(one):.2f}x predict_proba), p95 {np.percentile(shown, 95):.2f} ms")
+        if checker is not None:
+            off = np.median(times[False])
+            line += f"; without the verifier {off:.2f} ms (with / without: {np.median(shown) / off:.2f}x)"
+        print(line)
 
 
 def main() -> None:
@@ -60,7 +71,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=None,
                         help="canvas width in pixels (default: the draw page's square canvas)")
     parser.add_argument("--timings", action="store_true",
-                        help="also time digits.segment.read_digits on single digits and on the numbers")
+                        help="also time read_canvas on single digits and on the numbers, with and without the verifier")
     parser.add_argument("--singles", type=int, default=1000,
                         help="single digits per pen checked for wrong splits; 0 skips them (default: 1000)")
     args = parser.parse_args()

@@ -17,7 +17,7 @@ write them, one pair touching in some, every number slanted. Each candidate's
 label comes from which digit owns its ink. `bench.numbers` writes its numbers
 another way: MNIST *test* digits by the independent pen of `support.pens`.
 
-    python -m digits.verifier            # make the data, train, write model/verifier.keras (~30 min, 2 cores)
+    python -m digits.verifier            # make the data, train, write model/verifier.keras (~15 min, 2 cores)
     python -m digits.verifier --dry-run  # seconds: a tiny run that writes nothing
 """
 
@@ -169,27 +169,37 @@ def number_candidates(digits: np.ndarray, labels: np.ndarray, rng: np.random.Gen
     return lattice.images[keep], lattice.contexts()[keep], classes[keep]
 
 
-def _chunk(digits: np.ndarray, labels: np.ndarray, count: int, seed: int):
+def _chunk(numbers: list[tuple[np.ndarray, np.ndarray]], seed: int):
+    """`number_candidates` of each (digits, labels) in ``numbers``, concatenated."""
     rng = np.random.default_rng(seed)
-    images, contexts, classes = [], [], []
-    for _ in range(count):
-        n = int(rng.choice(COUNTS, p=COUNT_CHANCES))
-        pick = rng.integers(len(digits), size=n)
-        made = number_candidates(digits[pick], labels[pick], rng)
-        if made is not None:
-            images.append(made[0]), contexts.append(made[1]), classes.append(made[2])
-    return np.concatenate(images), np.concatenate(contexts), np.concatenate(classes)
+    made = [m for m in (number_candidates(d, y, rng) for d, y in numbers) if m is not None]
+    return tuple(np.concatenate(part) for part in zip(*made))
 
 
 def training_data(digits: np.ndarray, labels: np.ndarray, numbers: int, seed: int, progress=None):
-    """Candidates of ``numbers`` composed numbers, on every CPU core: (N, 28, 28, 2) inputs, (N,) classes."""
+    """Candidates of ``numbers`` composed numbers, on every CPU core.
+
+    Parameters
+    ----------
+    digits : (N, 28, 28) uint8 ndarray
+        MNIST training images; ``labels`` (N,) their digits.
+
+    Returns
+    -------
+    inputs : (M, 28, 28, 2) float32 ndarray
+        Each candidate as the reader reads it, and its context.
+    classes : (M,) int64 ndarray
+        Its digit, or `NOT_ONE`.
+    """
     import os
     from concurrent.futures import ProcessPoolExecutor
 
+    rng = np.random.default_rng(seed)
+    picks = [rng.integers(len(digits), size=n) for n in rng.choice(COUNTS, size=numbers, p=COUNT_CHANCES)]
     size = 250
     parts = []
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        jobs = [pool.submit(_chunk, digits, labels, min(size, numbers - i), seed * 1_000_003 + i)
+        jobs = [pool.submit(_chunk, [(digits[p], labels[p]) for p in picks[i : i + size]], seed * 1_000_003 + i)
                 for i in range(0, numbers, size)]
         for k, job in enumerate(jobs):
             parts.append(job.result())
@@ -257,7 +267,7 @@ def main() -> None:
     if args.dry_run:
         return
     save(model)
-    facts = {"numbers": args.numbers, "candidates": int(len(x)), "not_one": int((y == NOT_ONE).sum()),
+    facts = {"numbers": args.numbers, "candidates": len(x), "not_one": int((y == NOT_ONE).sum()),
              "epochs": args.epochs, "seed": args.seed,
              "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4)}
     write_bytes_atomic(FACTS_FILE, (json.dumps(facts, indent=2) + "\n").encode())

@@ -68,10 +68,10 @@ def test_contexts_show_the_candidate_at_full_strength_and_its_neighbours_fainter
     ink = np.zeros((100, 200), np.float32)
     ink[20:80, 40:52] = 1.0
     ink[20:80, 70:82] = 1.0  # a second bar beside the first, apart
-    box, lattice = segment.lattice_of(ink)
+    _, lattice = segment.lattice_of(ink)
     contexts = lattice.contexts()
     assert contexts.shape == (len(lattice.runs), 28, 28) and contexts.dtype == np.float32
-    first = [k for k, (i, j) in enumerate(lattice.runs) if (i, j) == (0, 1)][0]
+    first = lattice.runs.index((0, 1))
     window = contexts[first]
     # The window is as tall as the ink (60 px), centred on the first stroke (columns 40-52): the second
     # stroke's first 6 columns (70-76) are its last tenth, frame columns 25-28.
