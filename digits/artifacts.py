@@ -109,6 +109,19 @@ def load_model(path: Path):
         raise ArtifactError(f"the model at {path} could not be loaded: {error}") from error
 
 
+def load_if_trained(path: Path):
+    """`load_model` of ``path``, or None when nothing has been trained there (a helper network not yet made)."""
+    return load_model(path) if Path(path).exists() else None
+
+
+def save_weights_into(fresh, model, path: Path) -> None:
+    """Write ``model``'s weights into ``fresh`` (the same architecture, uncompiled) and save it at ``path``,
+    atomically: without the optimiser's state, a third of the size."""
+    fresh.set_weights(model.get_weights())
+    with atomic_path(path) as staged:
+        fresh.save(staged)
+
+
 def versions() -> dict[str, str]:
     """Versions of the libraries a run used, for its report."""
     import platform

@@ -130,3 +130,21 @@ def build(arch: str) -> keras.Model:
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[arch]()
+
+
+def small_cnn(shape: tuple[int, ...], filters: tuple[int, ...], dense: int, dropout: float, outputs: int,
+              name: str) -> keras.Model:
+    """A helper network of the number reader (`digits.pairs`, `digits.verifier`): (N, *shape) -> (N, outputs) logits.
+
+    Each of ``filters`` is a 3 x 3 same-padded ReLU convolution and a 2 x 2 max-pool; then one ReLU dense layer
+    of ``dense`` units, dropout, and the logits.
+    """
+    inputs = keras.Input(shape)
+    x = inputs
+    for width in filters:
+        x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(dense, activation="relu")(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, layers.Dense(outputs)(x), name=name)

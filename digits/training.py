@@ -242,6 +242,28 @@ def learning_rate(recipe: Recipe, steps_per_epoch: int) -> float | keras.optimiz
     raise ValueError(f"unknown schedule {recipe.schedule!r}: use 'constant' or 'cosine'")
 
 
+def fit_decaying(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, validation: float = 0.03):
+    """Compile ``model`` (logits, integer classes) and fit it with Adam, the learning rate decaying from 1e-3 to
+    nothing along a cosine over the whole run, batches of 128; the last ``validation`` of ``x`` is held out.
+
+    For the number reader's helper networks (`digits.pairs`, `digits.verifier`): with a constant rate their
+    validation accuracy was still rising at 6 epochs, and settles higher when the steps shrink towards the end.
+
+    Parameters
+    ----------
+    x : (N, ...) float32 ndarray, shuffled
+    y : (N,) int ndarray
+
+    Returns
+    -------
+    keras.callbacks.History
+    """
+    steps = epochs * -(-int(len(x) * (1 - validation)) // 128)
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model.fit(x, y, epochs=epochs, batch_size=128, shuffle=True, validation_split=validation, verbose=2)
+
+
 class EpochLog(keras.callbacks.Callback):
     """Adds the learning rate and the wall time of each epoch to the logs."""
 

@@ -32,9 +32,10 @@ import keras
 import numpy as np
 from skimage.transform import AffineTransform, warp
 
-from digits import config, segment
-from digits.atomic import atomic_path, write_bytes_atomic
+from digits import artifacts, config, network, segment
+from digits.atomic import write_bytes_atomic
 from digits.redraw import UNEVEN, digit_plan, draw_pen, uneven_ink
+from digits.training import fit_decaying
 
 VERIFIER_FILE = config.MODEL_DIR / "verifier.keras"
 FACTS_FILE = config.MODEL_DIR / "verifier.json"
@@ -211,33 +212,22 @@ def training_data(digits: np.ndarray, labels: np.ndarray, numbers: int, seed: in
 
 def build(name: str = "verifier") -> keras.Model:
     """The verifier: (N, 28, 28, 2) candidate and context -> (N, 11) logits (ten digits, then `NOT_ONE`)."""
-    inputs = keras.Input((config.IMAGE_SIZE, config.IMAGE_SIZE, 2))
-    x = inputs
-    for filters in (32, 64, 96):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = keras.layers.MaxPooling2D()(x)  # (14, 14), (7, 7), (3, 3)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(128, activation="relu")(x)
-    x = keras.layers.Dropout(0.3)(x)
-    return keras.Model(inputs, keras.layers.Dense(NOT_ONE + 1)(x), name=name)
+    return network.small_cnn((config.IMAGE_SIZE, config.IMAGE_SIZE, 2), (32, 64, 96), 128, 0.3, NOT_ONE + 1, name)
 
 
 def load(path: Path = VERIFIER_FILE) -> keras.Model | None:
     """The shipped verifier, or None when it has not been trained."""
-    return keras.saving.load_model(path) if Path(path).exists() else None
+    return artifacts.load_if_trained(path)
 
 
 def save(model: keras.Model) -> None:
     """Write ``model``'s weights into a fresh, uncompiled verifier at `VERIFIER_FILE`, atomically."""
-    bare = build()
-    bare.set_weights(model.get_weights())
-    with atomic_path(VERIFIER_FILE) as staged:
-        bare.save(staged)
+    artifacts.save_weights_into(build(), model, VERIFIER_FILE)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--numbers", type=int, default=24_000, help="numbers to compose (default: 24000)")
+    parser.add_argument("--numbers", type=int, default=30_000, help="numbers to compose (default: 30000)")
     parser.add_argument("--epochs", type=int, default=8, help="epochs (default: 8)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     parser.add_argument("--dry-run", action="store_true", help="a seconds-long run on a few numbers; writes nothing")
@@ -257,12 +247,7 @@ def main() -> None:
     x, y = x[order], y[order]  # shuffled: the validation split is the last 3 %
     keras.utils.set_random_seed(args.seed)
     model = build()
-    validation = 0.03
-    steps = args.epochs * -(-int(len(x) * (1 - validation)) // 128)
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    history = model.fit(x, y, epochs=args.epochs, batch_size=128, shuffle=True, validation_split=validation,
-                        verbose=2)
+    history = fit_decaying(model, x, y, args.epochs)
     print(f"trained in {time.perf_counter() - start:.0f} s in all", flush=True)
     if args.dry_run:
         return
