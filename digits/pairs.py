@@ -9,13 +9,15 @@ into 28 x 28, as one of the 100 pairs "00" to "99" or as no pair at all
 
 It learns from pairs of MNIST *training* digits, as scanned and redrawn by the
 canvas pen of `digits.redraw`, whose boxes `compose` overlaps by a random
-share of the narrower one, against single digits stretched wide, rows of three
+share of the narrower one, and pairs stroked anew whose strokes touch
+(`touching_pairs`), against single digits stretched wide, rows of three
 or four digits composed alike, and wide doodles (`digits.doodles`' makers and
 glyphs). `bench.numbers` writes its
 numbers another way: MNIST *test* digits by the independent pen of
-`support.pens`, placed by the gap between their strokes.
+`support.pens` (its code shares nothing with these), placed, as `touching_pairs`
+places its pairs, by the gap between their strokes.
 
-    python -m digits.pairs            # make the data, train, write model/pair_reader.keras (~35 min, 2 cores)
+    python -m digits.pairs            # make the data, train, write model/pair_reader.keras (~40 min, 2 cores)
     python -m digits.pairs --dry-run  # seconds: a tiny run that writes nothing
 """
 
@@ -140,6 +142,36 @@ def pair_images(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -
     return images, pair_labels
 
 
+def _touching_chunk(digits: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`touching_pairs` of the (n, 2, 28, 28) ``digits`` and their (n, 2) ``labels``."""
+    from digits.verifier import compose_number
+
+    rng = np.random.default_rng(seed)
+    images = np.stack([fit_pair(crop(compose_number(two, rng, touching=True)[0], 0.1)) for two in digits])
+    return images, labels[:, 0] * 10 + labels[:, 1]
+
+
+def touching_pairs(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` pairs whose strokes touch, as people write them: (count, 28, 56) images, labels 10a + b.
+
+    Where `compose` overlaps two prepared digits' boxes, these are two MNIST digits (uint8 ``digits``,
+    (N, 28, 28)) stroked anew by the canvas pen at uneven heights and baselines, slanted, the second moved
+    up to its neighbour until their strokes meet or overlap a little (`digits.verifier.compose_number`):
+    a 1 tucked against a 7, a 0 under a 9's tail. On every CPU core.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    picks = np.random.default_rng(seed).integers(len(digits), size=(count, 2))
+    size = 500
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        jobs = [pool.submit(_touching_chunk, digits[picks[i : i + size]], labels[picks[i : i + size]],
+                            seed * 1_000_003 + i) for i in range(0, count, size)]
+        parts = [job.result() for job in jobs]
+    images, pair_labels = (np.concatenate(p) for p in zip(*parts))
+    return images, pair_labels
+
+
 def wide_singles(digits: np.ndarray, count: int, seed: int) -> np.ndarray:
     """``count`` single digits, half of them stretched up to twice as wide, in the pair's frame: not pairs."""
     rng = np.random.default_rng(seed)
@@ -217,6 +249,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=120_000, help="pairs to train on (default: 120000)")
     parser.add_argument("--epochs", type=int, default=14, help="epochs (default: 14)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--touching", type=float, default=1 / 3, help="share of the pairs written touching "
+                        "stroke to stroke (touching_pairs) rather than by overlapping boxes (compose) (default: 1/3)")
     parser.add_argument("--uneven", type=float, default=0.0, help="share of the redrawn digits drawn by an "
                         "uneven hand (digits.redraw.Hand) (default: 0)")
     parser.add_argument("--dry-run", action="store_true", help="a seconds-long run on a few hundred images; "
@@ -236,7 +270,9 @@ def main() -> None:
     digits = np.concatenate([x_train, redrawn]).astype(np.float32) / 255
     labels = np.r_[y_train, y_train]
     print(f"{len(x_train):,} training digits redrawn in {time.perf_counter() - start:.0f} s", flush=True)
-    x_pairs, y_pairs = pair_images(digits, labels, args.pairs, args.seed)
+    touching = round(args.pairs * args.touching)
+    x_pairs, y_pairs = (np.concatenate(p) for p in zip(pair_images(digits, labels, args.pairs - touching, args.seed),
+                                                       touching_pairs(x_train, y_train, touching, args.seed + 4)))
     others = np.concatenate([wide_singles(digits, args.pairs // 6, args.seed + 1),
                              rows_of_digits(digits, args.pairs // 6, args.seed + 2),
                              wide_doodles(args.pairs // 3, args.seed + 3)])
@@ -253,7 +289,7 @@ def main() -> None:
         return
     save(model)
     facts = {"pairs": args.pairs, "not_pairs": int(len(x) - len(x_pairs)), "epochs": args.epochs, "seed": args.seed,
-             "uneven": args.uneven,
+             "touching": round(args.touching, 4), "uneven": args.uneven,
              "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4)}
     write_bytes_atomic(FACTS_FILE, (json.dumps(facts, indent=2) + "\n").encode())
     print(f"wrote {PAIR_READER_FILE} ({PAIR_READER_FILE.stat().st_size / 1024:.0f} kB) and {FACTS_FILE}")

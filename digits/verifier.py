@@ -74,13 +74,16 @@ def _digit_ink(digit: np.ndarray, height: int, brush: float, slant: float, uneve
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def compose_number(digits: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def compose_number(digits: np.ndarray, rng: np.random.Generator,
+                   touching: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """MNIST digits written side by side with the canvas pen, and which digit owns each pixel.
 
     Parameters
     ----------
     digits : (n, 28, 28) uint8 ndarray
         MNIST images, left to right.
+    touching : bool, optional
+        Whether one neighbouring pair's strokes touch (`TOUCHING`); by default, with chance `TOUCH_CHANCE`.
 
     Returns
     -------
@@ -91,7 +94,8 @@ def compose_number(digits: np.ndarray, rng: np.random.Generator) -> tuple[np.nda
     mean = rng.uniform(*HEIGHTS)
     brush = max(2.0, rng.uniform(*PENS) * mean / config.DIGIT_BOX)
     slant, uneven = rng.uniform(*SLANTS), rng.random() < 0.5
-    touching = int(rng.integers(len(digits) - 1)) if len(digits) > 1 and rng.random() < TOUCH_CHANCE else -1
+    touches = len(digits) > 1 and (rng.random() < TOUCH_CHANCE if touching is None else touching)
+    touching = int(rng.integers(len(digits) - 1)) if touches else -1
     inks = [_digit_ink(d, max(12, round(mean * rng.uniform(*SIZES))), brush, slant, uneven, rng) for d in digits]
     # Each digit's bottom near a common baseline; each placed by the gap between its strokes and the ink so far.
     tops = [round(mean * (1 + BASELINE * rng.uniform(-1, 1))) - ink.shape[0] for ink in inks]

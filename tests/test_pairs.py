@@ -65,6 +65,28 @@ def test_training_pairs_and_non_pairs_are_frames_with_labels():
     assert pairs.wide_singles(digits, 4, seed=0).shape == (4, 28, 56)
 
 
+def test_touching_pairs_are_one_piece_of_ink_wider_than_either_digit(monkeypatch):
+    from scipy import ndimage
+
+    from digits import verifier
+
+    monkeypatch.setattr(verifier, "SLANTS", (0.0, 0.0))
+    monkeypatch.setattr(verifier, "SIZES", (1.0, 1.0))
+    monkeypatch.setattr(verifier, "TOUCHING", (-0.05, -0.05))  # strokes overlap by 5 % of the height
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[0, 4:24, 8:20] = 255  # two blocks 12 px wide: alone, fitted 20 px high, at most 12 px wide
+    digits[1, 4:24, 8:20] = 255
+    images, labels = pairs.touching_pairs(digits, np.array([3, 8]), 8, seed=0)
+    assert images.shape == (8, 28, 56) and images.dtype == np.float32 and set(labels) <= {33, 38, 83, 88}
+    assert 0 <= images.min() and images.max() <= 1
+    for image in images:
+        assert ndimage.label(image > 0.5)[1] == 1  # the two touch: one piece
+        cols = np.flatnonzero((image > 0.5).any(axis=0))
+        assert cols[-1] - cols[0] + 1 >= 18  # two blocks side by side, overlapping a little
+    again, _ = pairs.touching_pairs(digits, np.array([3, 8]), 8, seed=0)
+    np.testing.assert_array_equal(images, again)  # seeded
+
+
 def test_a_classifier_without_a_pair_reader_reads_no_pair():
     bare = Classifier(network.build("seed"), name="seed")
     read = bare.read_pairs(np.zeros((3, 28, 56), np.float32))
