@@ -36,7 +36,7 @@ from skimage.transform import AffineTransform, resize, warp
 from digits import artifacts, config, network
 from digits.atomic import write_bytes_atomic
 from digits.preprocess import INK_THRESHOLD, bounding_box
-from digits.training import fit_decaying
+from digits.training import fit_decaying, in_parallel
 
 PAIR_READER_FILE = config.MODEL_DIR / "pair_reader.keras"
 FACTS_FILE = config.MODEL_DIR / "pair_reader.json"
@@ -159,17 +159,10 @@ def touching_pairs(digits: np.ndarray, labels: np.ndarray, count: int, seed: int
     up to its neighbour until their strokes meet or overlap a little (`digits.verifier.compose_number`):
     a 1 tucked against a 7, a 0 under a 9's tail. On every CPU core.
     """
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     picks = np.random.default_rng(seed).integers(len(digits), size=(count, 2))
     size = 500
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        jobs = [pool.submit(_touching_chunk, digits[picks[i : i + size]], labels[picks[i : i + size]],
-                            seed * 1_000_003 + i) for i in range(0, count, size)]
-        parts = [job.result() for job in jobs]
-    images, pair_labels = (np.concatenate(p) for p in zip(*parts))
-    return images, pair_labels
+    return in_parallel(_touching_chunk, [(digits[picks[i : i + size]], labels[picks[i : i + size]], seed * 1_000_003 + i)
+                                         for i in range(0, count, size)])
 
 
 def wide_singles(digits: np.ndarray, count: int, seed: int) -> np.ndarray:

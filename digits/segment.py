@@ -239,16 +239,23 @@ def lattice_of(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[tuple
     What `read_digits` weighs, without its shortcuts for ink that is plainly one digit: None when there is
     no ink or it is in too many pieces to be a row of digits. `digits.verifier` learns from these.
     """
+    found = _inked(ink, threshold)
+    if found is None or not found[4]:
+        return None
+    box, crop, mask, labels, groups = found
+    return box, build_lattice(crop, mask, labels, groups, threshold)
+
+
+def _inked(ink: np.ndarray, threshold: float):
+    """The box of ``ink``'s pixels above ``threshold``, ``FRINGE`` wider for the strokes' anti-aliased fringe;
+    the ink cut to it, which of its pixels are ink, and their `_groups` (labels, groups). None without ink."""
     box = bounding_box(ink, threshold)
     if box is None:
         return None
     box = tuple(slice(max(s.start - FRINGE, 0), s.stop + FRINGE) for s in box)
     crop = ink[box]
     mask = crop > threshold
-    labels, groups = _groups(mask)
-    if not groups:
-        return None
-    return box, build_lattice(crop, mask, labels, groups, threshold)
+    return (box, crop, mask, *_groups(mask))
 
 
 def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD,
@@ -290,14 +297,10 @@ def read_digits(ink: np.ndarray, read: Read, threshold: float = INK_THRESHOLD,
         One image per digit, holding only that digit's ink (its anti-aliased fringe
         included); empty when there is no ink.
     """
-    box = bounding_box(ink, threshold)
-    if box is None:
+    found = _inked(ink, threshold)  # work on the ink's box, a few pixels wider
+    if found is None:
         return []
-    # Work on the ink's box, a few pixels wider for the strokes' anti-aliased fringe.
-    box = tuple(slice(max(s.start - FRINGE, 0), s.stop + FRINGE) for s in box)
-    crop = ink[box]
-    mask = crop > threshold
-    labels, groups = _groups(mask)
+    box, crop, mask, labels, groups = found
     if groups is None or (len(groups) == 1 and _upright(mask) <= ONE_DIGIT_WIDTH):
         return [ink.astype(np.float32)]
     if len(groups) == 1:

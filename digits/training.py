@@ -242,6 +242,25 @@ def learning_rate(recipe: Recipe, steps_per_epoch: int) -> float | keras.optimiz
     raise ValueError(f"unknown schedule {recipe.schedule!r}: use 'constant' or 'cosine'")
 
 
+def in_parallel(chunk, jobs: list[tuple], progress=None) -> tuple[np.ndarray, ...]:
+    """``chunk(*args)`` for each ``args`` of ``jobs``, on every CPU core: the tuples of arrays it returns,
+    joined part by part in the order of ``jobs``. ``progress(k)``, when given, after each of the first k is done.
+
+    For making the number reader's helper networks' data (`digits.pairs`, `digits.verifier`). ``chunk`` must be
+    a module-level function.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    parts = []
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        for k, job in enumerate([pool.submit(chunk, *args) for args in jobs]):
+            parts.append(job.result())
+            if progress is not None:
+                progress(k + 1)
+    return tuple(np.concatenate(part) for part in zip(*parts))
+
+
 def fit_decaying(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, validation: float = 0.03):
     """Compile ``model`` (logits, integer classes) and fit it with Adam, the learning rate decaying from 1e-3 to
     nothing along a cosine over the whole run, batches of 128; the last ``validation`` of ``x`` is held out.

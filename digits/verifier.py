@@ -35,7 +35,7 @@ from skimage.transform import AffineTransform, warp
 from digits import artifacts, config, network, segment
 from digits.atomic import write_bytes_atomic
 from digits.redraw import UNEVEN, digit_plan, draw_pen, uneven_ink
-from digits.training import fit_decaying
+from digits.training import fit_decaying, in_parallel
 
 VERIFIER_FILE = config.MODEL_DIR / "verifier.keras"
 FACTS_FILE = config.MODEL_DIR / "verifier.json"
@@ -196,21 +196,12 @@ def training_data(digits: np.ndarray, labels: np.ndarray, numbers: int, seed: in
     classes : (M,) int64 ndarray
         Its digit, or `NOT_ONE`.
     """
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     rng = np.random.default_rng(seed)
     picks = [rng.integers(len(digits), size=n) for n in rng.choice(COUNTS, size=numbers, p=COUNT_CHANCES)]
     size = 250
-    parts = []
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        jobs = [pool.submit(_chunk, [(digits[p], labels[p]) for p in picks[i : i + size]], seed * 1_000_003 + i)
-                for i in range(0, numbers, size)]
-        for k, job in enumerate(jobs):
-            parts.append(job.result())
-            if progress is not None:
-                progress(min((k + 1) * size, numbers))
-    images, contexts, classes = (np.concatenate(p) for p in zip(*parts))
+    jobs = [([(digits[p], labels[p]) for p in picks[i : i + size]], seed * 1_000_003 + i) for i in range(0, numbers, size)]
+    images, contexts, classes = in_parallel(_chunk, jobs, None if progress is None else
+                                            lambda k: progress(min(k * size, numbers)))
     return np.stack([images, contexts], axis=-1), classes
 
 
