@@ -63,6 +63,16 @@ def timings(classifier, canvases: np.ndarray, singles: list[np.ndarray]) -> None
         print(line)
 
 
+def miss_kind(reading, answer: str) -> str | None:
+    """Why a number was not read exactly: None when it was; else the first of "flagged" (some part called
+    no digit), "wrong count" (digits missing or extra) and "misread" (the right count, a digit wrong)."""
+    if reading.number == answer:
+        return None
+    if reading.not_a_digit:
+        return "flagged"
+    return "wrong count" if len(reading.number) != len(answer) else "misread"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model folder (default: the shipped default)")
@@ -97,6 +107,10 @@ def main() -> None:
     print(f"  wrong count of digits {np.mean([len(r) != len(a) for r, a in zip(digits_read, answers)]):.1%}, "
           f"flagged not a digit {np.mean([r.not_a_digit for r in readings]):.1%}, "
           f"read with a touching pair {np.mean([any(d.paired for d in r.digits) for r in readings]):.1%}")
+    kinds = np.array([miss_kind(r, a) or "" for r, a in zip(readings, answers)])
+    for where, among in (("with gaps", ~touching), ("with a touching pair", touching)):
+        print(f"  missed, {where}: " + ", ".join(f"{kind} {np.sum(kinds[among] == kind)}"
+                                                 for kind in ("flagged", "wrong count", "misread")))
     if args.singles:
         pick = np.random.default_rng(args.seed).choice(len(y_test), args.singles, replace=False)
         for name, draw in zip(DRAW_NAMES, draws):
