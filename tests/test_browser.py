@@ -84,6 +84,13 @@ def canvas_width(page) -> float:
     return box["width"] if box else 0.0
 
 
+def the_one(locator):
+    """``locator`` once it finds a single element. While a rerun is under way Streamlit still shows the
+    elements of the run before, faded, beside the new ones: on a loaded machine, two of the same field."""
+    assert wait_for(lambda: locator.count() == 1), f"{locator.count()} elements, not one"
+    return locator
+
+
 def test_the_wide_canvas_reads_a_number_across_it_and_switching_back_gives_the_square(page):
     page.get_by_text("Wide canvas, for numbers").click()
     assert wait_for(lambda: canvas_width(page) > 600), "the canvas did not widen"
@@ -94,12 +101,13 @@ def test_the_wide_canvas_reads_a_number_across_it_and_switching_back_gives_the_s
     assert shown == "174", f"drew 174 on the wide canvas, the page shows {browser.prediction(page)!r}"
     assert page.get_by_text("could not be read").count() == 0
     # Labelled as typed: a count of digits other than the split's is refused, the right one saved digit by digit.
-    typed = page.get_by_label("No, it's…")
+    typed = the_one(page.get_by_label("No, it's…"))
     typed.fill("17")
     typed.press("Enter")
     assert wait_for(lambda: page.get_by_text("and you typed 2").count() > 0)
-    page.get_by_label("No, it's…").fill("174")
-    page.get_by_label("No, it's…").press("Enter")
+    typed = the_one(page.get_by_label("No, it's…"))
+    typed.fill("174")
+    typed.press("Enter")
     assert wait_for(lambda: page.get_by_text("Saved as 174, 3 digits each on its own").count() > 0)
     page.get_by_text("Wide canvas, for numbers").click()
     assert wait_for(lambda: canvas_width(page) < 400 and prompt_visible(page)), "the canvas did not narrow"
