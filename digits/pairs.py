@@ -37,6 +37,7 @@ from digits import artifacts, config, network
 from digits.atomic import write_bytes_atomic
 from digits.preprocess import INK_THRESHOLD, bounding_box
 from digits.training import fit_decaying, in_parallel
+from digits.verifier import compose_number
 
 PAIR_READER_FILE = config.MODEL_DIR / "pair_reader.keras"
 FACTS_FILE = config.MODEL_DIR / "pair_reader.json"
@@ -144,8 +145,6 @@ def pair_images(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -
 
 def _touching_chunk(digits: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`touching_pairs` of the (n, 2, 28, 28) ``digits`` and their (n, 2) ``labels``."""
-    from digits.verifier import compose_number
-
     rng = np.random.default_rng(seed)
     images = np.stack([fit_pair(crop(compose_number(two, rng, touching=True)[0], 0.1)) for two in digits])
     return images, labels[:, 0] * 10 + labels[:, 1]

@@ -240,9 +240,11 @@ def lattice_of(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[tuple
     no ink or it is in too many pieces to be a row of digits. `digits.verifier` learns from these.
     """
     found = _inked(ink, threshold)
-    if found is None or not found[4]:
+    if found is None:
         return None
     box, crop, mask, labels, groups = found
+    if not groups:
+        return None
     return box, build_lattice(crop, mask, labels, groups, threshold)
 
 
