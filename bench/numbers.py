@@ -106,7 +106,8 @@ def main() -> None:
     print(f"  all digits read right, not-a-digit flag aside {np.mean(digits_read == answers):6.1%}")
     print(f"  wrong count of digits {np.mean([len(r) != len(a) for r, a in zip(digits_read, answers)]):.1%}, "
           f"flagged not a digit {np.mean([r.not_a_digit for r in readings]):.1%}, "
-          f"read with a touching pair {np.mean([any(d.paired for d in r.digits) for r in readings]):.1%}")
+          f"read with a touching pair {np.mean([any(d.paired for d in r.digits) for r in readings]):.1%}, "
+          f"read whole by the line reader {np.mean([any(d.lined for d in r.digits) for r in readings]):.1%}")
     kinds = np.array([miss_kind(r, a) or "" for r, a in zip(readings, answers)])
     for where, among in (("with gaps", ~touching), ("with a touching pair", touching)):
         print(f"  missed, {where}: " + ", ".join(f"{kind} {np.sum(kinds[among] == kind)}"

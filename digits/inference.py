@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage
 
-from digits import config, detector, pairs, verifier
+from digits import config, detector, pairs, sequence, verifier
 from digits.artifacts import load_model, model_dir
 from digits.preprocess import (
     INK_THRESHOLD,
@@ -33,12 +34,13 @@ class Classifier:
     """
 
     def __init__(self, model, name: str = "", not_a_digit: detector.Detector | None = None,
-                 pair_reader=None, piece_verifier=None):
+                 pair_reader=None, piece_verifier=None, line_reader: sequence.SequenceReader | None = None):
         self.model = model
         self.name = name
         self.detector = not_a_digit  # None reads every drawing as a digit
         self.pair_reader = pair_reader  # `digits.pairs`: None reads no two touching digits as a pair
         self.verifier = piece_verifier  # `digits.verifier`: None leaves the splitter to the reader alone
+        self.line_reader = line_reader  # `digits.sequence`: None gives no second opinion on a whole line
 
         def forward(x):  # probabilities, and the detector's "not a digit" logit, in one call
             odd = not_a_digit.model(x, training=False)[:, 0] if not_a_digit else tf.zeros(tf.shape(x)[:1])
@@ -191,7 +193,8 @@ def load_classifier(path: str | Path | None = None) -> Classifier:
     if path.is_dir():
         path = path / config.MODEL_FILE
     return Classifier(load_model(path), name=path.parent.name, not_a_digit=_shared_detector(),
-                      pair_reader=_shared_pair_reader(), piece_verifier=_shared_verifier())
+                      pair_reader=_shared_pair_reader(), piece_verifier=_shared_verifier(),
+                      line_reader=_shared_line_reader())
 
 
 @functools.cache
@@ -210,6 +213,12 @@ def _shared_pair_reader():
 def _shared_verifier():
     """The splitter's piece verifier (`python -m digits.verifier` writes it), loaded once for every model."""
     return verifier.load()
+
+
+@functools.cache
+def _shared_line_reader() -> sequence.SequenceReader | None:
+    """The line reader (`python -m digits.sequence` writes it), loaded once for every model."""
+    return sequence.load()
 
 
 # The network is "unsure" below this top probability, or when the runner-up
@@ -248,6 +257,9 @@ PAIR_WIDE_AMONG = 0.5
 # number on seed 0 (a piece 1.0-1.1 wide read as a wrong pair).
 PAIR_VERY_WIDE = 1.1
 PAIR_SURE_WIDE = 0.7
+# The line reader's number replaces the pieces' when it is at least LINE_SURE sure of it (the product of
+# its columns' top probabilities).
+LINE_SURE = 0.95
 
 
 def read_answer(probs: np.ndarray) -> tuple[int, float, int | None]:
@@ -279,6 +291,7 @@ class DigitReading:
     runner_up: int | None  # a close second when the network is unsure
     not_a_digit: bool  # the detector says it is no digit at all
     paired: bool = False  # read together with its neighbour, the two touching (`digits.pairs`)
+    lined: bool = False  # its digit and probabilities are the line reader's (`digits.sequence`)
 
 
 @dataclass(frozen=True)
@@ -314,7 +327,9 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     the whole are doubted, the drawing is shown whole too: one drawing that is no
     digit (an arrow), not a row of parts that are none. A part among
     several is doubted only ``IN_A_ROW`` past the detector's threshold: beside
-    other digits, it is likelier a digit than a drawing alone is.
+    other digits, it is likelier a digit than a drawing alone is. Unless the whole
+    is surely one digit, the line reader (`digits.sequence`) reads the ink whole
+    too, and its number is taken where it reads another one surely (`_as_a_line`).
 
     Parameters
     ----------
@@ -329,7 +344,8 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
     if steps is None:
         return None
     probs, margins = classifier.read_margins(steps.centred[None])  # the whole, read once: the splitter uses it too
-    if probs[0].max() >= WHOLE_SURE and margins[0] < -WHOLE_DIGIT:
+    surely_one = bool(probs[0].max() >= WHOLE_SURE and margins[0] < -WHOLE_DIGIT)
+    if surely_one:
         pieces = [steps.ink]  # surely one digit, to both networks: not split
     else:
         pieces = read_digits(steps.ink, classifier.read_margins, whole=(probs[0], float(margins[0])),
@@ -349,9 +365,12 @@ def read_canvas(classifier: Classifier, rgba: np.ndarray) -> Reading | None:
         each = [DigitReading(p, pr, *read_answer(pr), bool(m > IN_A_ROW))
                 for p, pr, m in zip(parts, probs[1:], margins[1:])]
     each = _touching_pairs(classifier, each)
+    if not (surely_one and len(each) == 1):  # surely one digit, still one after the pair reader: no line to read
+        each = _as_a_line(classifier, steps.ink, each)
     not_digit = any(d.not_a_digit for d in each)
     number = "" if not_digit else "".join(str(d.digit) for d in each)
-    return Reading(steps, probs[0], *read_answer(probs[0]), not_a_digit=not_digit, number=number, digits=tuple(each))
+    whole = each[0].probs if len(each) == 1 and each[0].lined else probs[0]  # one digit, read by the line reader
+    return Reading(steps, whole, *read_answer(whole), not_a_digit=not_digit, number=number, digits=tuple(each))
 
 
 # A doubted piece at least this many times wider than tall may be digits written touching: the draw page
@@ -368,7 +387,10 @@ def maybe_touching(digit: DigitReading) -> bool:
 
 
 def pair_groups(digits: Sequence[DigitReading]) -> list[tuple[DigitReading, ...]]:
-    """The digits left to right, grouped as the draw page shows them: a touching pair (one frame) together."""
+    """The digits left to right, grouped as the draw page shows them: a touching pair (one frame) together,
+    and a line read whole (`digits.sequence`) all together."""
+    if digits and all(d.lined for d in digits):
+        return [tuple(digits)]
     groups, k = [], 0
     while k < len(digits):
         two = tuple(digits[k : k + 2])
@@ -431,6 +453,25 @@ def _touching_pairs(classifier: Classifier, each: list[DigitReading]) -> list[Di
         out += two
         k = stop
     return out
+
+
+def _as_a_line(classifier: Classifier, ink: np.ndarray, each: list[DigitReading]) -> list[DigitReading]:
+    """``each``, or the line reader's digits (`digits.sequence`) where it reads the whole ink otherwise.
+
+    The line reader's number is taken when it has as many digits as ``each`` (the reader names digits,
+    not where they are: its columns need not lie over their ink), differs from it, and the reader is at
+    least ``LINE_SURE`` sure of it. A drawing with a part flagged as no digit is left as it is. Each digit
+    keeps its piece of ink, the line's frame as ``steps.fitted`` (the draw page shows it once) and the
+    probabilities of the reader's column surest of it.
+    """
+    if classifier.line_reader is None or any(d.not_a_digit for d in each):
+        return each
+    frame = sequence.fit_line(ink)
+    line = classifier.line_reader.read(frame)
+    if len(line.number) != len(each) or line.number == "".join(str(d.digit) for d in each) or line.sure < LINE_SURE:
+        return each
+    return [DigitReading(dataclasses.replace(d.steps, fitted=frame), p, *read_answer(p), not_a_digit=False,
+                         paired=d.paired, lined=True) for d, p in zip(each, line.probs)]
 
 
 def _touch(a: np.ndarray, b: np.ndarray) -> bool:

@@ -68,9 +68,13 @@ def draw_and_read() -> None:
                      f"**{digit}** ({reading.confidence:.0%})." + touching_hint(reading),
                      icon=":material/block:")
         elif len(reading.digits) > 1:
-            how = ("one by one, two that touch as a pair" if any(d.paired for d in reading.digits)
+            how = ("whole, by a second network that reads a line at once" if reading.digits[0].lined
+                   else "one by one, two that touch as a pair" if any(d.paired for d in reading.digits)
                    else "one by one")
             st.success(f"**{reading.number}**: {len(reading.digits)} digits, read {how} (below).")
+        elif reading.digits[0].lined:
+            st.success(f"**{digit}**, {reading.confidence:.0%} sure, read by a second network that reads "
+                       f"the whole line: the first, reading the 28 × 28 input below, was less sure.")
         elif runner_up is None:
             st.success(f"**{digit}**, {reading.confidence:.0%} sure.")
         else:
@@ -87,6 +91,12 @@ def draw_and_read() -> None:
                    "of each digit from 0 to 9.")
         groups = pair_groups(reading.digits)
         for col, group in zip(st.columns([len(g) for g in groups]), groups):
+            if group[0].lined:
+                col.image(pixels.pixelated(group[0].steps.fitted, 4), width=640,
+                          caption=f"Read as one line, {reading.number}: the line reader's input, 32 × 160 pixels")
+                for sub, part in zip(col.columns(len(group)), group):
+                    sub.html(charts.probability_bars_html(part.probs, height=80, title=""))
+                continue
             if len(group) == 2:
                 col.image(pixels.pixelated(group[0].steps.fitted, 4), width=224,
                           caption=f"Read together as {group[0].digit}{group[1].digit}: the two touch")
@@ -184,7 +194,11 @@ def teach_the_steps(classifier, rgba, reading) -> None:
         first = 1  # the number of the group's first digit, counted from the left
         for group in groups:
             part = group[0]
-            if len(group) == 2:
+            if part.lined:
+                shown = [(part.steps.fitted, "2. The whole line, 28 px tall in 32 × 160, for the line reader")]
+                shown += [(d.steps.centred, f"Digit {first + k}, a {d.digit} to the line reader")
+                           for k, d in enumerate(group[:3])]
+            elif len(group) == 2:
                 shown = [(part.steps.crop, f"2. Digits {first}–{first + 1}, touching, cropped"),
                          (part.steps.fitted, "3. Fitted together in 28 × 56, for the pair reader")]
             else:

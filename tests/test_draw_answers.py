@@ -231,3 +231,36 @@ def test_a_touching_pair_read_together_is_not_stored_and_the_page_says_why(drawi
         next(b for b in at.button if b.key.startswith("right-")).click().run()
     assert stored(drawings_dir) == [(1, False)]  # the lone 1 only
     assert any("The 2 touching digits read together are not kept" in c.value for c in at.caption)
+
+
+def test_a_number_read_as_one_line_shows_the_line_once_and_stores_each_digit(drawings_dir, monkeypatch):
+    from types import SimpleNamespace
+
+    from digits import inference, sequence
+
+    class LineReader:  # reads any line as "42"
+        def read(self, frame):
+            return sequence.Line("42", 1.0, np.eye(10, dtype=np.float32)[[4, 2]])
+
+    real = inference._as_a_line
+    monkeypatch.setattr(inference, "_as_a_line",
+                        lambda classifier, ink, each: real(SimpleNamespace(line_reader=LineReader()), ink, each))
+    number = one_beside_seven()
+    at = run_draw_page(number)
+    assert not at.exception
+    assert prediction(at) == "42"
+    assert any("read whole, by a second network that reads a line at once" in s.value for s in at.success)
+    assert next(i.proto.imgs[0].caption for i in at.get("image")) == (
+        "Read as one line, 42: the line reader's input, 32 × 160 pixels")
+    assert len([h for h in at.get("html") if "<figure" in h.proto.body]) == 2  # each digit's probabilities
+    assert at.session_state["drawing"].shape == (2, 28, 28)  # each digit's own input, for the Inside page
+    at.session_state["steps"] = True
+    at = run_draw_page(number, at)
+    assert [i.proto.imgs[0].caption for i in at.expander[0].get("image")][1:4] == [
+        "2. The whole line, 28 px tall in 32 × 160, for the line reader",
+        "Digit 1, a 4 to the line reader", "Digit 2, a 2 to the line reader"]
+    right = next(b for b in at.button if b.key.startswith("right-"))
+    assert right.label == "Right, it's 42"
+    with fake_canvas(number):
+        right.click().run()
+    assert stored(drawings_dir) == [(4, False), (2, False)]  # each digit's own piece, labelled as the line reads
