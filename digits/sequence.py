@@ -12,8 +12,9 @@ segmentation; a drawing of no digits at all is the empty string.
 
 It learns from 1 to 4 MNIST *training* digits written side by side by the
 canvas pen (`digits.verifier.compose_number`: uneven heights and baselines,
-gaps down to touching strokes), against non-digits drawn at canvas size from
-`digits.doodles`' makers and glyphs, alone and side by side. `bench.numbers`
+gaps down to touching strokes); with ``--non-digits``, also from non-digits drawn
+at canvas size from `digits.doodles`' makers and glyphs, alone and side by side,
+read as the empty string (tried, not shipped: docs/accuracy.md). `bench.numbers`
 writes its numbers with MNIST *test* digits and the independent pen of
 `support.pens`; `bench.not_a_digit` draws its non-digits with `support.nondigits`.
 
@@ -37,6 +38,7 @@ from skimage.transform import resize
 from digits import artifacts, config
 from digits.atomic import write_bytes_atomic
 from digits.training import in_parallel
+from digits.verifier import compose_number
 
 SEQUENCE_READER_FILE = config.MODEL_DIR / "sequence_reader.keras"
 FACTS_FILE = config.MODEL_DIR / "sequence_reader.json"
@@ -126,13 +128,8 @@ def decode(logits: np.ndarray) -> tuple[list[str], np.ndarray]:
     sure : (N,) float ndarray
         The product over the columns of each column's top probability.
     """
-    p = _softmax(logits)
-    best = p.argmax(-1)
-    strings = []
-    for row in best:
-        keep = (row != BLANK) & np.r_[True, row[1:] != row[:-1]]
-        strings.append("".join(str(c - 1) for c in row[keep]))
-    return strings, p.max(-1).prod(-1)
+    lines = [read_logits(one) for one in logits]
+    return [line.number for line in lines], np.array([line.sure for line in lines])
 
 
 @dataclass(frozen=True)
@@ -165,8 +162,6 @@ def read_logits(logits: np.ndarray) -> Line:
 
 def _numbers_chunk(digits: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Lines of 1 to `MAX_DIGITS` of the uint8 ``digits`` by the canvas pen, and their padded labels."""
-    from digits.verifier import compose_number
-
     rng = np.random.default_rng(seed)
     count = len(digits) // MAX_DIGITS
     images, targets = np.empty((count, HEIGHT, WIDTH), np.float32), np.zeros((count, MAX_DIGITS), np.int32)

@@ -197,7 +197,7 @@ def teach_the_steps(classifier, rgba, reading) -> None:
             if part.lined:
                 shown = [(part.steps.fitted, "2. The whole line, 28 px tall in 32 × 160, for the line reader")]
                 shown += [(d.steps.centred, f"Digit {first + k}, a {d.digit} to the line reader")
-                           for k, d in enumerate(group[:3])]
+                          for k, d in enumerate(group)]
             elif len(group) == 2:
                 shown = [(part.steps.crop, f"2. Digits {first}–{first + 1}, touching, cropped"),
                          (part.steps.fitted, "3. Fitted together in 28 × 56, for the pair reader")]
@@ -205,7 +205,8 @@ def teach_the_steps(classifier, rgba, reading) -> None:
                 shown = [(part.steps.crop, f"2. Digit {first}, cropped"),
                          (part.steps.fitted, "3. Fitted to 20 px"),
                          (part.steps.centred, "4. Centred in 28 × 28")]
-            steps_row(shown, 160)
+            for k in range(0, len(shown), 4):  # a line of four digits shows its frame and four digits: two rows
+                steps_row(shown[k : k + 4], 160)
             first += len(group)
     st.caption("MNIST's own digits were made this way, so a drawing prepared like this looks "
                "like the images the network learnt from, wherever and however large you draw.")
